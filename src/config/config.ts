@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Loom reads, parsed once at start-up. Nothing else in the code reads
+ * `process.env`; modules receive the parsed `AppConfig` (or the part they need).
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim()))
+    .pipe(z.coerce.number().int().min(min).max(max));
+
+export const configSchema = z.object({
+  PORT: int(8787, 0, 65535),
+  HOST: z.string().default('127.0.0.1'),
+  ENVIRONMENT: z.enum(['development', 'production']).default('development'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_MAX: int(10, 1, 200),
+  REDIS_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OSINT_API_KEY: optionalString,
+  ALLOWED_ORIGINS: list,
+  ALLOWED_HOSTS: list,
+  METRICS_PUBLIC: bool(true),
+
+  WORKERS: int(1, 0, 64),
+  MAX_CONCURRENT_RUNS: int(4, 1, 256),
+  MAX_RUNS_PER_TOOL: int(2, 1, 64),
+  TOOL_TIMEOUT_SECONDS: int(600, 1, 86_400),
+  TOOL_OUTPUT_MAX_BYTES: int(2 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  RUN_LEASE_SECONDS: int(30, 2, 3600),
+
+  SEARXNG_URL: optionalUrl,
+  RECONNG_SSH_HOST: optionalString,
+  RECONNG_SSH_PORT: int(22, 1, 65535),
+  RECONNG_SSH_USER: optionalString,
+  RECONNG_SSH_KEY: optionalString,
+  RECONNG_SSH_KNOWN_HOSTS: optionalString,
+  RECONNG_COMMAND: z.string().default('recon-cli'),
+  DOCKER_HOST: optionalString,
+  CONTAINER_NETWORK_MODE: z.string().default('bridge'),
+  THEHARVESTER_IMAGE: z.string().default('ghcr.io/laramies/theharvester:latest'),
+  SHERLOCK_IMAGE: z.string().default('sherlock/sherlock:latest'),
+  SPIDERFOOT_URL: optionalUrl,
+  SPIDERFOOT_API_KEY: optionalString,
+  INTELOWL_URL: optionalUrl,
+  INTELOWL_API_KEY: optionalString,
+  DNS_SERVERS: list,
+  CRTSH_URL: z.url().default('https://crt.sh'),
+  RDAP_URL: z.url().default('https://rdap.org'),
+  TLS_CA_FILE: optionalString,
+
+  LLM_PROVIDER: z.enum(['ollama', 'openai']).default('ollama'),
+  OLLAMA_URL: optionalUrl,
+  OLLAMA_MODEL: z.string().default('llama3.1'),
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  LLM_TIMEOUT_SECONDS: int(120, 1, 3600),
+  LLM_PROMPT_BUDGET_CHARS: int(24_000, 1000, 1_000_000),
+
+  COUCHDB_URL: optionalUrl,
+  COUCHDB_USER: optionalString,
+  COUCHDB_PASS: optionalString,
+  COUCHDB_DB: z.string().default('loom_cases'),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; every problem is reported together, each naming its variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+
+  const config = result.data;
+  if (config.ENVIRONMENT === 'production' && !config.OSINT_API_KEY) {
+    throw new ConfigError(['OSINT_API_KEY: required when ENVIRONMENT=production']);
+  }
+  return config;
+}
+
+/** A config for tests and tools: defaults plus the given overrides, without production checks. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): AppConfig {
+  return configSchema.parse({ LOG_LEVEL: 'silent', ...overrides });
+}
