@@ -78,8 +78,13 @@ export const configSchema = z.object({
   INTELOWL_URL: optionalUrl,
   INTELOWL_API_KEY: optionalString,
   DNS_SERVERS: list,
+  DNS_TIMEOUT_MS: int(3000, 100, 60_000),
+  DNS_TRIES: int(2, 1, 10),
   CRTSH_URL: z.url().default('https://crt.sh'),
+  CRTSH_TIMEOUT_SECONDS: int(120, 1, 3600),
+  CRTSH_MAX_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   RDAP_URL: z.url().default('https://rdap.org'),
+  RDAP_TIMEOUT_SECONDS: int(30, 1, 600),
   TLS_CA_FILE: optionalString,
 
   LLM_PROVIDER: z.enum(['ollama', 'openai']).default('ollama'),
