@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+import * as schema from './schema.js';
+
+/** The drizzle database both drivers give; repository code is written against this alone. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  driver: 'pglite' | 'postgres';
+  migrate(): Promise<void>;
+  /** Cheap round trip for /health. */
+  ping(): Promise<void>;
+  /** Connections in use and idle, for the pool gauge (PGlite has one in-process connection). */
+  poolStats(): { total: number; idle: number };
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../drizzle',
+);
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolMax: number;
+}
+
+/** PostgreSQL when a URL is given, otherwise the embedded PGlite database under the data dir. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options) : openPglite(options);
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const dir = options.dataDir === 'memory://' ? 'memory://' : join(resolve(options.dataDir), 'pg');
+  if (dir !== 'memory://') mkdirSync(dirname(dir), { recursive: true });
+
+  const client = await PGlite.create(dir);
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+
+  return {
+    db,
+    driver: 'pglite',
+    migrate: async () => {
+      await migratePglite(db as never, { migrationsFolder });
+    },
+    ping: async () => {
+      await client.query('select 1');
+    },
+    poolStats: () => ({ total: 1, idle: 1 }),
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(options: DatabaseOptions): Promise<Database> {
+  const sql = postgres(options.databaseUrl!, {
+    max: options.poolMax,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres(sql, { schema }) as unknown as Db;
+
+  return {
+    db,
+    driver: 'postgres',
+    migrate: async () => {
+      await migratePostgres(db as never, { migrationsFolder });
+    },
+    ping: async () => {
+      await sql`select 1`;
+    },
+    poolStats: () => {
+      // postgres.js exposes no public pool counters; report the configured bound.
+      return { total: options.poolMax, idle: 0 };
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
