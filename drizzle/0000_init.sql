@@ -46,6 +46,7 @@ CREATE TABLE "cases" (
 	"started_at" timestamp with time zone,
 	"finished_at" timestamp with time zone,
 	"last_seq" integer DEFAULT 0 NOT NULL,
+	"cancel_requested" boolean DEFAULT false NOT NULL,
 	"archive_status" text,
 	"archive_error" text,
 	"archived_at" timestamp with time zone
