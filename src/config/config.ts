@@ -69,6 +69,13 @@ export const configSchema = z.object({
   RECONNG_SSH_KEY: optionalString,
   RECONNG_SSH_KNOWN_HOSTS: optionalString,
   RECONNG_COMMAND: z.string().default('recon-cli'),
+  RECONNG_SSH_KEEPALIVE_MS: int(10_000, 50, 600_000),
+  RECONNG_SSH_KEEPALIVE_COUNT_MAX: int(3, 1, 100),
+  RECONNG_SSH_READY_TIMEOUT_MS: int(10_000, 100, 120_000),
+  // OpenSSH's MaxSessions defaults to 10 sessions per connection; stay below it.
+  RECONNG_SSH_MAX_CHANNELS: int(8, 1, 64),
+  RECONNG_SSH_MAX_CONNECTIONS: int(2, 1, 32),
+  RECONNG_SSH_IDLE_MS: int(30_000, 0, 3_600_000),
   DOCKER_HOST: optionalString,
   CONTAINER_NETWORK_MODE: z.string().default('bridge'),
   THEHARVESTER_IMAGE: z.string().default('ghcr.io/laramies/theharvester:latest'),
