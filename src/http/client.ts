@@ -492,6 +492,14 @@ export async function closeHttpClients(): Promise<void> {
   await Promise.all(all.map((c) => c.close()));
 }
 
+/**
+ * The CA list for TLS: undefined (Node's public roots) without a CA file, else the public roots
+ * plus that file, since setting `ca` alone would replace the roots instead of adding to them.
+ */
+export function trustedCertificates(caFile: string | undefined): string[] | undefined {
+  return caFile ? [...rootCertificates, readCa(caFile)] : undefined;
+}
+
 function readCa(path: string): string {
   try {
     return readFileSync(path, 'utf8');
