@@ -21,7 +21,8 @@ function canonicalIpv6(text: string): string {
   const groups = expandIpv6(text.toLowerCase());
 
   const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  if (mapped) return `::ffff:${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
+  if (mapped)
+    return `::ffff:${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`;
 
   const [start, length] = longestZeroRun(groups);
   const hex = groups.map((g) => g.toString(16));

@@ -82,6 +82,13 @@ export function normalizeValue(kind: FindingKind, raw: string): string | undefin
 
 type Data = Record<string, unknown>;
 
+/** A finding with its value normalised for its kind, or undefined when the value is invalid. */
+export function toFinding(kind: FindingKind, raw: string, data?: Data): ParsedFinding | undefined {
+  const value = normalizeValue(kind, raw);
+  if (value === undefined) return undefined;
+  return data && Object.keys(data).length > 0 ? { kind, value, data } : { kind, value };
+}
+
 /**
  * Gathers findings, normalising each value and merging duplicates by (kind, value). The first
  * finding of a value fixes its place in the list; later ones only add data it lacked.
@@ -134,7 +141,8 @@ export function mergeData(first: Data | undefined, later: Data): Data | undefine
   for (const [key, value] of Object.entries(later)) {
     const current = merged[key];
     if (current === undefined) merged[key] = value;
-    else if (Array.isArray(current) && Array.isArray(value)) merged[key] = uniteLists(current, value);
+    else if (Array.isArray(current) && Array.isArray(value))
+      merged[key] = uniteLists(current, value);
   }
   return Object.keys(merged).length > 0 ? merged : undefined;
 }

@@ -41,8 +41,12 @@ function hostElementFindings(host: unknown): ParsedFinding[] {
   if (!isRecord(host)) return [];
 
   // Rebuilt as the `name:value, value` entry the other formats use.
-  const names = listOf(host.hostname).map(stringOf).filter((n) => n !== undefined);
-  const values = listOf(host.ip).map(stringOf).filter((v) => v !== undefined);
+  const names = listOf(host.hostname)
+    .map(stringOf)
+    .filter((n) => n !== undefined);
+  const values = listOf(host.ip)
+    .map(stringOf)
+    .filter((v) => v !== undefined);
   const suffix = values.length > 0 ? `:${values.join(',')}` : '';
   if (names.length === 0) return values.flatMap((v) => itemFindings('IP', v));
   return names.flatMap((name) => itemFindings('HOST', `${name}${suffix}`));

@@ -1,5 +1,10 @@
 import type { ParsedFinding } from '../../findings/finding.js';
-import { normalizeEmail, normalizeIp, normalizeText, normalizeUrl } from '../../findings/normalize.js';
+import {
+  normalizeEmail,
+  normalizeIp,
+  normalizeText,
+  normalizeUrl,
+} from '../../findings/normalize.js';
 import { hostEntryFindings, vhostEntryFindings } from './entries.js';
 
 /** What the items of a result list (console section, JSON key, XML element) are. */
