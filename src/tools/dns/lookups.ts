@@ -1,12 +1,6 @@
-import type { promises as dns } from 'node:dns';
+import type { CaaRecord, promises as dns } from 'node:dns';
 
-import {
-  isDmarcRecord,
-  isSpfRecord,
-  parseDmarc,
-  parseSpf,
-  parseTagList,
-} from './mail-policy.js';
+import { isDmarcRecord, isSpfRecord, parseDmarc, parseSpf, parseTagList } from './mail-policy.js';
 import type { DnsAnswer, DnsAnswerType } from './records.js';
 
 /**
@@ -42,7 +36,11 @@ export function domainLookups(domain: string): Lookup[] {
   return [
     addresses('A', domain),
     addresses('AAAA', domain),
-    { type: 'CNAME', name: domain, ask: async (r) => [cname(domain, await r.resolveCname(domain))] },
+    {
+      type: 'CNAME',
+      name: domain,
+      ask: async (r) => [cname(domain, await r.resolveCname(domain))],
+    },
     {
       type: 'MX',
       name: domain,
@@ -69,7 +67,9 @@ export function domainLookups(domain: string): Lookup[] {
     {
       type: 'CAA',
       name: domain,
-      ask: async (r) => [{ type: 'CAA', name: domain, records: caaRecords(await r.resolveCaa(domain)) }],
+      ask: async (r) => [
+        { type: 'CAA', name: domain, records: caaRecords(await r.resolveCaa(domain)) },
+      ],
     },
     ...SRV_SERVICES.map((service): Lookup => {
       const name = `${service}.${domain}`;
@@ -203,8 +203,11 @@ function cname(name: string, records: string[]): DnsAnswer {
 }
 
 /** Drops the keys c-ares leaves undefined so the record reads the same once saved. */
-function caaRecords(records: dns.CaaRecord[]): Record<string, string | number>[] {
-  return records.map((record) =>
-    Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)),
-  );
+function caaRecords(records: CaaRecord[]): Record<string, string | number>[] {
+  return records.map((record) => {
+    const entries = Object.entries(record) as [string, string | number | undefined][];
+    return Object.fromEntries(
+      entries.filter((entry): entry is [string, string | number] => entry[1] !== undefined),
+    );
+  });
 }

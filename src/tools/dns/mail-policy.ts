@@ -13,7 +13,8 @@ export interface SpfMechanism {
   value?: string;
 }
 
-export interface SpfPolicy {
+// Type aliases, not interfaces: a saved answer is read back through an open-ended schema.
+export type SpfPolicy = {
   record: string;
   mechanisms: SpfMechanism[];
   includes: string[];
@@ -27,7 +28,7 @@ export interface SpfPolicy {
   invalidTerms: string[];
   /** include, a, mx, ptr, exists and redirect each cost a lookup; RFC 7208 allows 10. */
   dnsLookups: number;
-}
+};
 
 const SPF_MECHANISMS = new Set(['all', 'include', 'a', 'mx', 'ptr', 'ip4', 'ip6', 'exists']);
 const SPF_LOOKUP_TERMS = new Set(['include', 'a', 'mx', 'ptr', 'exists']);
@@ -96,7 +97,7 @@ export function parseTagList(record: string): Record<string, string> {
   return tags;
 }
 
-export interface DmarcPolicy {
+export type DmarcPolicy = {
   record: string;
   p?: string;
   sp?: string;
@@ -109,7 +110,7 @@ export interface DmarcPolicy {
   rf?: string;
   ri?: number;
   tags: Record<string, string>;
-}
+};
 
 export function isDmarcRecord(txt: string): boolean {
   return /^v\s*=\s*DMARC1\s*(;|$)/i.test(txt.trim());

@@ -37,7 +37,11 @@ const dmarc = z.looseObject({
 
 const answerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['A', 'AAAA']), name: z.string(), records: z.array(z.string()) }),
-  z.object({ type: z.enum(['CNAME', 'NS', 'PTR']), name: z.string(), records: z.array(z.string()) }),
+  z.object({
+    type: z.enum(['CNAME', 'NS', 'PTR']),
+    name: z.string(),
+    records: z.array(z.string()),
+  }),
   z.object({ type: z.literal('TXT'), name: z.string(), records: z.array(z.string()) }),
   z.object({
     type: z.literal('MX'),
@@ -62,18 +66,28 @@ const answerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+const statusSchema = z.object({
+  type: z.string(),
+  name: z.string(),
+  status: z.enum(['NXDOMAIN', 'NODATA', 'FAILED']),
+});
+
 export type DnsAnswer = z.infer<typeof answerSchema>;
 export type DnsAnswerType = DnsAnswer['type'];
 
-/** A query that answered nothing: not an error, but worth a line in the output. */
-export interface DnsMiss {
+/** A query without records: NXDOMAIN and NODATA are answers too; FAILED names its error code. */
+export interface DnsStatusLine {
   type: DnsAnswerType;
   name: string;
-  status: 'NXDOMAIN' | 'NODATA';
+  status: 'NXDOMAIN' | 'NODATA' | 'FAILED';
+  error?: string;
 }
 
-/** Reads one output line; anything that is not a well-formed answer gives undefined. */
-export function readAnswer(line: string): DnsAnswer | undefined {
+/**
+ * Reads one output line: an answer, `status` for a line of this tool without records, or
+ * undefined for anything the tool did not write.
+ */
+export function readLine(line: string): DnsAnswer | 'status' | undefined {
   const trimmed = line.trim();
   if (!trimmed.startsWith('{')) return undefined;
   let value: unknown;
@@ -82,11 +96,12 @@ export function readAnswer(line: string): DnsAnswer | undefined {
   } catch {
     return undefined;
   }
-  const result = answerSchema.safeParse(value);
-  return result.success ? result.data : undefined;
+  const answer = answerSchema.safeParse(value);
+  if (answer.success) return answer.data;
+  return statusSchema.safeParse(value).success ? 'status' : undefined;
 }
 
-export function formatLine(entry: DnsAnswer | DnsMiss): string {
+export function formatLine(entry: DnsAnswer | DnsStatusLine): string {
   return JSON.stringify(entry);
 }
 

@@ -101,6 +101,9 @@ export function createDnsClient(options: DnsClientOptions): DnsClient {
   };
 }
 
-function failed(code: string, message: string): { status: 'failed'; code: string; message: string } {
+function failed(
+  code: string,
+  message: string,
+): { status: 'failed'; code: string; message: string } {
   return { status: 'failed', code, message };
 }
