@@ -58,7 +58,7 @@ export async function listCases(
 
 /** Cases not yet final whose runs have all ended: ready for (or stuck before) their report. */
 export async function listCasesReadyToFinish(db: Db, staleSynthesisSeconds: number) {
-  const rows = await db.execute<{ id: string }>(sql`
+  const rows = await db.execute(sql`
     select c.id from cases c
     where (c.status in ('QUEUED', 'RUNNING')
            or (c.status = 'SYNTHESIZING' and not exists (
@@ -67,7 +67,7 @@ export async function listCasesReadyToFinish(db: Db, staleSynthesisSeconds: numb
       and not exists (select 1 from tool_runs r
                       where r.case_id = c.id and r.status in ('QUEUED', 'RUNNING'))
     limit 100`);
-  return rowsOf(rows).map((r) => r.id);
+  return rowsOf<{ id: string }>(rows).map((r) => r.id);
 }
 
 /** drizzle returns `{ rows }` from PGlite and an array from postgres.js. */

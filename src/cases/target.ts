@@ -39,7 +39,11 @@ export function toEmail(raw: string): string | undefined {
 export function toIp(raw: string): string | undefined {
   const trimmed = raw.trim().replace(/^\[(.*)\]$/, '$1');
   const version = isIP(trimmed);
-  if (version === 4) return trimmed.split('.').map((part) => String(Number(part))).join('.');
+  if (version === 4)
+    return trimmed
+      .split('.')
+      .map((part) => String(Number(part)))
+      .join('.');
   if (version === 6) return new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
   return undefined;
 }

@@ -39,7 +39,9 @@ const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim()))
-    .pipe(z.coerce.number().int().min(min).max(max));
+    .pipe(z.string().regex(/^-?\d+$/, 'must be an integer'))
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 export const configSchema = z.object({
   PORT: int(8787, 0, 65535),
@@ -54,6 +56,7 @@ export const configSchema = z.object({
   ALLOWED_ORIGINS: list,
   ALLOWED_HOSTS: list,
   METRICS_PUBLIC: bool(true),
+  MAX_SUBSCRIPTIONS_PER_KEY: int(100, 1, 100_000),
 
   WORKERS: int(1, 0, 64),
   MAX_CONCURRENT_RUNS: int(4, 1, 256),

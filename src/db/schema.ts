@@ -94,7 +94,10 @@ export const findingSources = pgTable(
     tool: text('tool').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.findingId, t.runId] }), index('finding_sources_run_idx').on(t.runId)],
+  (t) => [
+    primaryKey({ columns: [t.findingId, t.runId] }),
+    index('finding_sources_run_idx').on(t.runId),
+  ],
 );
 
 export const caseEvents = pgTable(
@@ -168,4 +171,3 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_at_idx').on(t.at)],
 );
-

@@ -32,5 +32,9 @@ export async function latestReport(db: Db, caseId: string): Promise<ReportRow | 
 }
 
 export async function listReports(db: Db, caseId: string): Promise<ReportRow[]> {
-  return db.select().from(reports).where(eq(reports.caseId, caseId)).orderBy(asc(reports.createdAt));
+  return db
+    .select()
+    .from(reports)
+    .where(eq(reports.caseId, caseId))
+    .orderBy(asc(reports.createdAt));
 }

@@ -241,9 +241,11 @@ class RunStream {
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.flushing = this.flushing.then(() => this.write()).catch((err: unknown) => {
-      this.log.error({ err }, 'storing run output or findings failed');
-    });
+    this.flushing = this.flushing
+      .then(() => this.write())
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'storing run output or findings failed');
+      });
     return this.flushing;
   }
 
@@ -262,7 +264,13 @@ class RunStream {
       ]);
     }
     for (let i = 0; i < found.length; i += FINDING_BATCH) {
-      const fresh = await addFindings(this.deps.db, caseId, runId, tool, found.slice(i, i + FINDING_BATCH));
+      const fresh = await addFindings(
+        this.deps.db,
+        caseId,
+        runId,
+        tool,
+        found.slice(i, i + FINDING_BATCH),
+      );
       this.findingCount += fresh.length;
       await this.deps.events.append(
         caseId,

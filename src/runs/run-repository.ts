@@ -123,7 +123,9 @@ export async function finishRun(
  * Runs whose lease ran out (their worker died or hung): re-queued once, then failed.
  * Returns what changed so the caller can announce it.
  */
-export async function recoverExpiredRuns(db: Db): Promise<
+export async function recoverExpiredRuns(
+  db: Db,
+): Promise<
   { id: string; caseId: string; tool: string; status: ToolRunStatus; error: string | null }[]
 > {
   const result = await db.execute(sql`

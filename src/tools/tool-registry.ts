@@ -70,7 +70,7 @@ export class ToolRegistry {
 }
 
 function delay(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
 function errorMessage(err: unknown): string {

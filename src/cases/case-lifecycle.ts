@@ -1,0 +1,130 @@
+import { and, eq, inArray, notExists, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+
+import type { Db } from '../db/database.js';
+import { cases, toolRuns } from '../db/schema.js';
+import type { CaseEventLog } from '../events/case-event-log.js';
+import { allFindings } from '../findings/finding-repository.js';
+import type { Metrics } from '../observability/metrics.js';
+import { insertReport } from '../reports/report-repository.js';
+import { buildStructuredReport } from '../reports/structured-report.js';
+import { findingCounts, listRuns } from '../runs/run-repository.js';
+import type { CaseRow } from './case-repository.js';
+import { outcomeOf, type CaseStatus } from './case-status.js';
+
+/** Work done while a case is SYNTHESIZING, after the structured report (an LLM narrative). */
+export type SynthesisStep = (caseRow: CaseRow, finalStatus: CaseStatus) => Promise<void>;
+/** Work done after a case reached its final status (the archive); must not throw. */
+export type FinishedHook = (caseId: string) => Promise<void>;
+
+export interface LifecycleDeps {
+  db: Db;
+  events: CaseEventLog;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** Moves a case through RUNNING, SYNTHESIZING and its final status, exactly once each. */
+export class CaseLifecycle {
+  private readonly synthesisSteps: SynthesisStep[] = [];
+  private readonly finishedHooks: FinishedHook[] = [];
+
+  constructor(private readonly deps: LifecycleDeps) {}
+
+  addSynthesisStep(step: SynthesisStep): void {
+    this.synthesisSteps.push(step);
+  }
+
+  onFinished(hook: FinishedHook): void {
+    this.finishedHooks.push(hook);
+  }
+
+  async markRunning(caseId: string): Promise<void> {
+    const rows = await this.deps.db
+      .update(cases)
+      .set({ status: 'RUNNING', startedAt: sql`coalesce(${cases.startedAt}, now())` })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'QUEUED')))
+      .returning({ id: cases.id });
+    if (rows.length > 0) {
+      await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: 'RUNNING' }]);
+    }
+  }
+
+  /**
+   * Finishes the case when none of its runs is queued or running. The conditional update lets
+   * exactly one caller (in any process) win and write the report.
+   */
+  async finishIfDone(caseId: string, options: { resumeSynthesis?: boolean } = {}): Promise<void> {
+    const { db } = this.deps;
+    const from = options.resumeSynthesis
+      ? ['QUEUED', 'RUNNING', 'SYNTHESIZING']
+      : ['QUEUED', 'RUNNING'];
+    const claimed = await db
+      .update(cases)
+      .set({ status: 'SYNTHESIZING' })
+      .where(
+        and(
+          eq(cases.id, caseId),
+          inArray(cases.status, from),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(toolRuns)
+              .where(
+                and(eq(toolRuns.caseId, caseId), inArray(toolRuns.status, ['QUEUED', 'RUNNING'])),
+              ),
+          ),
+        ),
+      )
+      .returning();
+    const caseRow = claimed[0];
+    if (!caseRow) return;
+
+    await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: 'SYNTHESIZING' }]);
+    const log = this.deps.log.child({ caseId });
+
+    const runs = await listRuns(db, caseId);
+    const finalStatus = outcomeOf(
+      runs.map((r) => r.status),
+      caseRow.cancelRequested,
+    );
+    await this.writeStructuredReport(caseRow, finalStatus);
+
+    for (const step of this.synthesisSteps) {
+      // A failing step (an LLM that is down) never changes the case's outcome.
+      await step(caseRow, finalStatus).catch((err: unknown) => {
+        log.error({ err }, 'synthesis step failed');
+      });
+    }
+
+    const done = await db
+      .update(cases)
+      .set({ status: finalStatus, finishedAt: sql`now()`, archiveStatus: 'PENDING' })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING')))
+      .returning({ id: cases.id });
+    if (done.length === 0) return;
+
+    await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: finalStatus }]);
+    this.deps.metrics.casesFinished.inc({ status: finalStatus });
+    log.info({ status: finalStatus }, 'case finished');
+
+    for (const hook of this.finishedHooks) {
+      await hook(caseId).catch((err: unknown) => log.error({ err }, 'finished hook failed'));
+    }
+  }
+
+  private async writeStructuredReport(caseRow: CaseRow, finalStatus: CaseStatus): Promise<void> {
+    const { db } = this.deps;
+    const runs = await listRuns(db, caseRow.id);
+    const findings = await allFindings(db, caseRow.id);
+    const counts = await findingCounts(
+      db,
+      runs.map((r) => r.id),
+    );
+    const markdown = buildStructuredReport(caseRow, runs, findings, counts, finalStatus);
+    await insertReport(db, caseRow.id, markdown, 'loom');
+    await this.deps.events.append(caseRow.id, [
+      { type: 'REPORT', message: 'structured report written', status: 'loom' },
+    ]);
+  }
+}
