@@ -81,8 +81,20 @@ export const configSchema = z.object({
   RECONNG_SSH_IDLE_MS: int(30_000, 0, 3_600_000),
   DOCKER_HOST: optionalString,
   CONTAINER_NETWORK_MODE: z.string().default('bridge'),
+  CONTAINER_MEMORY_MB: int(1024, 16, 1_048_576),
+  CONTAINER_CPUS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? '1' : v.trim()))
+    .pipe(z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of CPUs'))
+    .transform(Number)
+    .pipe(z.number().positive().max(256)),
+  CONTAINER_PIDS_LIMIT: int(256, 16, 65_536),
   THEHARVESTER_IMAGE: z.string().default('ghcr.io/laramies/theharvester:latest'),
+  // The official images start the REST server; the CLI must be named explicitly.
+  THEHARVESTER_ENTRYPOINT: z.string().default('theHarvester'),
   SHERLOCK_IMAGE: z.string().default('sherlock/sherlock:latest'),
+  SHERLOCK_ENTRYPOINT: z.string().default('sherlock'),
   SPIDERFOOT_URL: optionalUrl,
   SPIDERFOOT_API_KEY: optionalString,
   INTELOWL_URL: optionalUrl,
