@@ -67,7 +67,10 @@ function addEmails(entity: Json, collector: FindingCollector): void {
   }
 }
 
-/** `[name, value]` of every jCard property with a text value: `["vcard", [[name, params, type, value], …]]`. */
+/**
+ * `[name, value]` of every jCard property, the value when it is text:
+ * `["vcard", [[name, params, type, value], …]]`.
+ */
 function vcardProperties(vcard: unknown): [string, string | undefined][] {
   const body = Array.isArray(vcard) ? listOf(vcard[1]) : [];
   return body
