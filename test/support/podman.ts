@@ -15,8 +15,25 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const serviceScript = resolve(root, 'scripts/podman-service.sh');
 const BUSYBOX = '/bin/busybox';
 const DEFAULT_LINKS = [
-  'sh', 'cat', 'echo', 'printf', 'sleep', 'head', 'yes', 'dd', 'seq', 'true', 'false', 'ls',
-  'mkdir', 'cp', 'rm', 'kill', 'env', 'tr', 'sed',
+  'sh',
+  'cat',
+  'echo',
+  'printf',
+  'sleep',
+  'head',
+  'yes',
+  'dd',
+  'seq',
+  'true',
+  'false',
+  'ls',
+  'mkdir',
+  'cp',
+  'rm',
+  'kill',
+  'env',
+  'tr',
+  'sed',
 ];
 
 export interface PodmanService {

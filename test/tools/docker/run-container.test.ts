@@ -54,12 +54,16 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
   it('separates stdout from stderr line by line, reads a file back and removes the container', async () => {
     const runId = randomUUID();
     const lines: Array<[OutputStream, string]> = [];
-    const result = await runContainer(docker, spec(runId, [], {
-      readFiles: ['/tmp/report.json', '/tmp/missing.json'],
-    }), {
-      signal: new AbortController().signal,
-      onLine: (line, stream) => lines.push([stream, line]),
-    });
+    const result = await runContainer(
+      docker,
+      spec(runId, [], {
+        readFiles: ['/tmp/report.json', '/tmp/missing.json'],
+      }),
+      {
+        signal: new AbortController().signal,
+        onLine: (line, stream) => lines.push([stream, line]),
+      },
+    );
 
     expect(result.exitCode).toBe(3);
     expect(lines.filter(([stream]) => stream === 'stdout').map(([, line]) => line)).toEqual([
@@ -83,15 +87,19 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
     const controller = new AbortController();
     const lines: string[] = [];
     const started = Date.now();
-    const run = runContainer(docker, spec(runId, [], {
-      entrypoint: ['/bin/sh', '-c', 'echo started; exec sleep 300'],
-    }), {
-      signal: controller.signal,
-      onLine: (line) => {
-        lines.push(line);
-        if (line === 'started') setTimeout(() => controller.abort(new Error('cancelled')), 200);
+    const run = runContainer(
+      docker,
+      spec(runId, [], {
+        entrypoint: ['/bin/sh', '-c', 'echo started; exec sleep 300'],
+      }),
+      {
+        signal: controller.signal,
+        onLine: (line) => {
+          lines.push(line);
+          if (line === 'started') setTimeout(() => controller.abort(new Error('cancelled')), 200);
+        },
       },
-    });
+    );
 
     const error = await run.catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ContainerError);
@@ -103,13 +111,17 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
 
   it('kills and removes the container when its time is up', async () => {
     const runId = randomUUID();
-    const error = await runContainer(docker, spec(runId, [], {
-      entrypoint: ['/bin/sh', '-c', 'exec sleep 300'],
-    }), {
-      signal: new AbortController().signal,
-      timeoutMs: 1_500,
-      onLine: () => undefined,
-    }).catch((err: unknown) => err);
+    const error = await runContainer(
+      docker,
+      spec(runId, [], {
+        entrypoint: ['/bin/sh', '-c', 'exec sleep 300'],
+      }),
+      {
+        signal: new AbortController().signal,
+        timeoutMs: 1_500,
+        onLine: () => undefined,
+      },
+    ).catch((err: unknown) => err);
 
     expect((error as ContainerError).code).toBe('CONTAINER_TIMEOUT');
     expect((error as ContainerError).message).toContain('1.5 s');
@@ -129,14 +141,18 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
 
   it('stops the run and removes the container when a line handler throws', async () => {
     const runId = randomUUID();
-    const error = await runContainer(docker, spec(runId, [], {
-      entrypoint: ['/bin/sh', '-c', 'echo boom; exec sleep 300'],
-    }), {
-      signal: new AbortController().signal,
-      onLine: () => {
-        throw new Error('parser bug');
+    const error = await runContainer(
+      docker,
+      spec(runId, [], {
+        entrypoint: ['/bin/sh', '-c', 'echo boom; exec sleep 300'],
+      }),
+      {
+        signal: new AbortController().signal,
+        onLine: () => {
+          throw new Error('parser bug');
+        },
       },
-    }).catch((err: unknown) => err);
+    ).catch((err: unknown) => err);
 
     expect((error as ContainerError).code).toBe('CONTAINER_FAILED');
     expect(((error as ContainerError).cause as Error).message).toBe('parser bug');
@@ -146,14 +162,18 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
   it('cuts an endless line at the limit and keeps reading the lines after it', async () => {
     const runId = randomUUID();
     const lines: string[] = [];
-    const result = await runContainer(docker, spec(runId, [], {
-      // 300 000 "y" characters on one line, then a normal line.
-      entrypoint: ['/bin/sh', '-c', 'yes | head -c 600000 | tr -d "\\n"; echo; echo after'],
-    }), {
-      signal: new AbortController().signal,
-      maxLineBytes: 1000,
-      onLine: (line) => lines.push(line),
-    });
+    const result = await runContainer(
+      docker,
+      spec(runId, [], {
+        // 300 000 "y" characters on one line, then a normal line.
+        entrypoint: ['/bin/sh', '-c', 'yes | head -c 600000 | tr -d "\\n"; echo; echo after'],
+      }),
+      {
+        signal: new AbortController().signal,
+        maxLineBytes: 1000,
+        onLine: (line) => lines.push(line),
+      },
+    );
 
     expect(result.exitCode).toBe(0);
     expect(result.truncatedLines).toBe(1);
@@ -164,9 +184,13 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
   it('finishes promptly when the container prints nothing', async () => {
     const runId = randomUUID();
     const started = Date.now();
-    const result = await runContainer(docker, spec(runId, [], {
-      entrypoint: ['/bin/sh', '-c', 'exit 0'],
-    }), { signal: new AbortController().signal, onLine: () => undefined });
+    const result = await runContainer(
+      docker,
+      spec(runId, [], {
+        entrypoint: ['/bin/sh', '-c', 'exit 0'],
+      }),
+      { signal: new AbortController().signal, onLine: () => undefined },
+    );
 
     expect(result).toMatchObject({ exitCode: 0, outputBytes: 0 });
     expect(Date.now() - started).toBeLessThan(4_000);
@@ -175,9 +199,13 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
 
   it('reports a missing image as IMAGE_MISSING and leaves nothing behind', async () => {
     const runId = randomUUID();
-    const error = await runContainer(docker, spec(runId, [], {
-      image: 'loom-test/never-built:none',
-    }), { signal: new AbortController().signal, onLine: () => undefined }).catch((err) => err);
+    const error = await runContainer(
+      docker,
+      spec(runId, [], {
+        image: 'loom-test/never-built:none',
+      }),
+      { signal: new AbortController().signal, onLine: () => undefined },
+    ).catch((err) => err);
 
     expect((error as ContainerError).code).toBe('IMAGE_MISSING');
     expect(await containersOf(runId)).toEqual([]);
@@ -198,6 +226,8 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
     const nowhere = { DOCKER_HOST: 'unix:///nonexistent/loom/docker.sock' };
     const down = await checkContainerImage(nowhere, image, signal);
     expect(down.available).toBe(false);
-    expect(down.reason).toMatch(/^Docker API at unix:\/\/\/nonexistent\/loom\/docker.sock not reachable/);
+    expect(down.reason).toMatch(
+      /^Docker API at unix:\/\/\/nonexistent\/loom\/docker.sock not reachable/,
+    );
   });
 });
