@@ -21,9 +21,12 @@ export function parseWithLines(text: string, parser: LineParser): ParsedFinding[
   return collector.list();
 }
 
-/** Lets a per-line function accept lines that still hold carriage returns. */
+/**
+ * Lets a per-line function accept lines that still hold carriage returns: a line end (`\r`,
+ * `\r\n`) is dropped, and a `\r` inside starts a new line, as on a terminal.
+ */
 export function eachPhysicalLine<T>(line: string, handle: (part: string) => T[]): T[] {
-  const parts = splitLines(line);
+  const parts = splitLines(line.replace(/\r?\n?$/, ''));
   if (parts.length === 1) return handle(parts[0]);
   return parts.flatMap((part) => handle(part));
 }
