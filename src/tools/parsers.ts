@@ -1,5 +1,6 @@
 import type { ParsedFinding } from '../findings/finding.js';
 import { parseCrtsh } from './crtsh/parse.js';
+import { parseDns } from './dns/parse.js';
 import { parseIntelOwl } from './intelowl/parse.js';
 import { parseRdap } from './rdap/parse.js';
 import { parseReconNg } from './recon-ng/parse.js';
@@ -24,5 +25,5 @@ export const parsers: Record<string, ToolParser> = {
   intelowl: parseIntelOwl,
   crtsh: parseCrtsh,
   rdap: parseRdap,
-  // dns: the built-in resolver's parser is registered here by its module.
+  dns: parseDns,
 };
