@@ -72,7 +72,11 @@ export async function runCrtsh(target: Target, options: CrtshOptions, ctx: RunCo
   report(rows, ctx);
 }
 
-/** Reads the body into row objects, refusing more than `limit` bytes. */
+/**
+ * Reads the body into row objects, refusing more than `limit` bytes. The text is dropped as
+ * each row completes, but the rows themselves are kept until the end: the parser needs all of
+ * them to date each name (first and last seen), so memory still grows with the answer.
+ */
 async function readRows(body: Readable, limit: number): Promise<unknown[]> {
   const splitter = new JsonRowSplitter();
   const decoder = new StringDecoder('utf8');
