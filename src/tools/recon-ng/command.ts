@@ -82,7 +82,10 @@ export function quoteCommand(argv: readonly string[]): string {
 
 /** recon-ng keeps one SQLite workspace per name; a per-run name keeps runs apart. */
 export function workspaceName(runId: string): string {
-  const safe = runId.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const safe = runId
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (safe === '') throw new Error('run id has no usable characters for a workspace name');
   return `loom_${safe.slice(0, 48)}`;
 }
@@ -123,11 +126,19 @@ export function reconNgInvocations(input: ReconNgCommandInput): string[][] {
   return [...modules, [...base, '-C', 'show hosts']];
 }
 
+/** Seconds the remote watchdog waits between SIGTERM and SIGKILL for the process group. */
+const REMOTE_KILL_GRACE_SECONDS = 2;
+
 /**
- * The remote command line. It runs under `sh -c` so the syntax below means the same whatever
- * the login shell is: the invocations run in order and stop at the first failure, the run's
- * workspace is then removed whatever happened, and the exit status of the first failure (or
- * 0) is the command's own.
+ * The remote command line: `sh -c SCRIPT`, so the syntax means the same whatever the login
+ * shell is. The invocations run in order and stop at the first failure; the run's workspace
+ * is then removed whatever happened; the exit status is the first failure's (or 0).
+ *
+ * The work runs in the background while a watchdog reads the session's stdin, which the
+ * client never writes to. End-of-file there means the client sent EOF or closed the channel
+ * (an abort) or sshd itself went away: the watchdog then sends SIGTERM, and SIGKILL after a
+ * grace period, to the session's whole process group. A session signal alone is not enough:
+ * OpenSSH ignores signal requests for root logins and before 7.9.
  */
 export function buildReconNgCommand(input: ReconNgCommandInput): string {
   const steps = reconNgInvocations(input).map(quoteCommand).join(' && ');
@@ -139,6 +150,20 @@ export function buildReconNgCommand(input: ReconNgCommandInput): string {
     '-C',
     `workspaces remove ${input.workspace}`,
   ]);
-  const script = `${steps}; status=$?; ${cleanup} >/dev/null 2>&1; exit $status`;
+
+  const script = [
+    // Without job control a background list reads /dev/null; keep the real stdin on fd 3.
+    'exec 3<&0',
+    // Nothing is fed to recon-cli: a module that prompts reads end-of-file instead of hanging.
+    `( ${steps}; status=$?; ${cleanup} >/dev/null 2>&1; exit $status ) </dev/null 3<&- &`,
+    'work=$!',
+    "( while read -r _; do :; done <&3; trap '' TERM; kill -TERM 0; " +
+      `sleep ${REMOTE_KILL_GRACE_SECONDS}; kill -KILL 0 ) >/dev/null 2>&1 &`,
+    'watchdog=$!',
+    'wait $work',
+    'status=$?',
+    'kill $watchdog 2>/dev/null',
+    'exit $status',
+  ].join('\n');
   return quoteCommand(['sh', '-c', script]);
 }

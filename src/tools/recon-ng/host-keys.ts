@@ -10,10 +10,7 @@ import type { Logger } from 'pino';
  */
 
 export type HostKeyErrorCode =
-  | 'HOST_KEY_UNKNOWN'
-  | 'HOST_KEY_CHANGED'
-  | 'HOST_KEY_REVOKED'
-  | 'KNOWN_HOSTS_UNSET';
+  'HOST_KEY_UNKNOWN' | 'HOST_KEY_CHANGED' | 'HOST_KEY_REVOKED' | 'KNOWN_HOSTS_UNSET';
 
 export class HostKeyError extends Error {
   constructor(
@@ -40,12 +37,18 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (line === '' || line.startsWith('#')) continue;
 
     const fields = line.split(/\s+/);
-    const marker = fields[0] === '@revoked' || fields[0] === '@cert-authority' ? fields[0] : undefined;
+    const marker =
+      fields[0] === '@revoked' || fields[0] === '@cert-authority' ? fields[0] : undefined;
     if (marker) fields.shift();
     const [hosts, keyType, keyBase64] = fields;
     if (!hosts || !keyType || !keyBase64) continue;
 
-    entries.push({ marker, patterns: hosts.split(','), keyType, key: Buffer.from(keyBase64, 'base64') });
+    entries.push({
+      marker,
+      patterns: hosts.split(','),
+      keyType,
+      key: Buffer.from(keyBase64, 'base64'),
+    });
   }
   return entries;
 }
@@ -129,7 +132,10 @@ const fileLocks = new Map<string, Promise<unknown>>();
 function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
   const previous = fileLocks.get(path) ?? Promise.resolve();
   const next = previous.then(work, work);
-  fileLocks.set(path, next.catch(() => undefined));
+  fileLocks.set(
+    path,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
@@ -146,7 +152,11 @@ async function readKnownHosts(path: string): Promise<string> {
  * Resolves when `key` may be trusted for the host, pinning it first when the policy allows;
  * throws a HostKeyError otherwise. A changed or revoked key fails under every policy.
  */
-export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer, log: Logger): Promise<void> {
+export async function verifyHostKey(
+  policy: HostKeyPolicy,
+  key: Buffer,
+  log: Logger,
+): Promise<void> {
   const path = policy.knownHostsPath;
   if (!path) {
     throw new HostKeyError('KNOWN_HOSTS_UNSET', 'RECONNG_SSH_KNOWN_HOSTS is not set');
