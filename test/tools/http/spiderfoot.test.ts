@@ -54,7 +54,7 @@ function spiderfootRoutes(overrides: ReplayRoute[] = []): ReplayRoute[] {
     {
       method: 'POST',
       path: '/startscan',
-      reply: (req) =>
+      reply: (req): ReplayAnswer =>
         String(req.headers.accept).includes('application/json')
           ? {
               json: ['SUCCESS', SCAN_ID],
@@ -475,9 +475,9 @@ describe.skipIf(!haveFixtures)('spiderfoot tool with HTTP Digest logins', () => 
     await expect(spiderfootTool.run(domain, options(), context())).rejects.toThrow(
       'SpiderFoot asks for a login: set SPIDERFOOT_API_KEY to user:password',
     );
-    const wrong = await spiderfootTool
+    const wrong = (await spiderfootTool
       .run(domain, options(), context({ SPIDERFOOT_API_KEY: 'admin:wrong' }))
-      .catch((e: unknown) => e as Error);
+      .catch((e: unknown) => e)) as Error;
     expect(wrong.message).toBe('SpiderFoot rejected the login in SPIDERFOOT_API_KEY (HTTP 401)');
     expect(wrong.message).not.toContain('wrong');
 
