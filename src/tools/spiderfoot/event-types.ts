@@ -24,7 +24,7 @@ export const EVENT_KINDS: Record<string, FindingKind> = {
 
 /**
  * The names SpiderFoot's command line prints instead of type codes (its `eventDetails`
- * table), for the types that are findings.
+ * table), for the types that are findings or are dropped.
  */
 const READABLE_NAMES: Record<string, string> = {
   'Internet Name': 'INTERNET_NAME',
@@ -46,6 +46,27 @@ const READABLE_NAMES: Record<string, string> = {
   'Social Media Presence': 'SOCIAL_MEDIA',
   'Account on External Site': 'ACCOUNT_EXTERNAL_OWNED',
   'Internal SpiderFoot Root event': 'ROOT',
+  'Affiliate - Domain Whois': 'AFFILIATE_DOMAIN_WHOIS',
+  'Affiliate - Web Content': 'AFFILIATE_WEB_CONTENT',
+  'Base64-encoded Data': 'BASE64_DATA',
+  'Co-Hosted Site - Domain Whois': 'CO_HOSTED_SITE_DOMAIN_WHOIS',
+  'Darknet Mention Web Content': 'DARKNET_MENTION_CONTENT',
+  'Domain Whois': 'DOMAIN_WHOIS',
+  'Leak Site Content': 'LEAKSITE_CONTENT',
+  'Netblock Whois': 'NETBLOCK_WHOIS',
+  'Raw DNS Records': 'RAW_DNS_RECORDS',
+  'Raw File Meta Data': 'RAW_FILE_META_DATA',
+  'Raw Data from RIRs/APIs': 'RAW_RIR_DATA',
+  'Search Engine Web Content': 'SEARCH_ENGINE_WEB_CONTENT',
+  'Similar Domain - Whois': 'SIMILARDOMAIN_WHOIS',
+  'SSL Certificate - Raw Data': 'SSL_CERTIFICATE_RAW',
+  'Web Content': 'TARGET_WEB_CONTENT',
+  'HTTP Headers': 'WEBSERVER_HTTPHEADERS',
+  'Error Message': 'ERROR_MESSAGE',
+  'HTTP Status Code': 'HTTP_CODE',
+  'Web Content Type': 'TARGET_WEB_CONTENT_TYPE',
+  Cookies: 'TARGET_WEB_COOKIE',
+  'Non-Standard HTTP Header': 'WEBSERVER_STRANGEHEADER',
 };
 const CODE_BY_NAME = new Map(
   Object.entries(READABLE_NAMES).map(([name, code]) => [name.toLowerCase(), code]),
