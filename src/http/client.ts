@@ -141,9 +141,7 @@ export class HttpClient {
 
   constructor(settings: Partial<HttpClientSettings> = {}) {
     this.settings = { ...defaultHttpSettings, ...settings };
-    const ca = this.settings.caFile
-      ? [...rootCertificates, readCa(this.settings.caFile)]
-      : undefined;
+    const ca = trustedCertificates(this.settings.caFile);
 
     this.agent = new Agent({
       connections: this.settings.connectionsPerOrigin,
@@ -228,6 +226,8 @@ export class HttpClient {
     const idempotent = opts.idempotent ?? IDEMPOTENT_METHODS.has(req.method);
 
     for (let attempt = 1; ; attempt++) {
+      // An abort listener never fires for a signal that is already aborted: check first.
+      if (opts.signal.aborted) throw abortReason(opts.signal);
       await waitForService(opts.service, opts.signal);
       const canRetry = attempt <= retries;
 

@@ -191,6 +191,20 @@ describe('HttpClient', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('sends nothing when the signal is already aborted', async () => {
+    server = await startReplayServer([{ path: '/x', reply: { body: 'ok' } }]);
+    client = new HttpClient(fast);
+    const reason = new Error('already cancelled');
+
+    const pending = client.fetchText(`${server.url}/x`, {
+      signal: AbortSignal.abort(reason),
+      service: service(),
+    });
+
+    await expect(pending).rejects.toBe(reason);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('stops waiting out a pause when the signal aborts', async () => {
     server = await startReplayServer([
       { path: '/limited', reply: { status: 429, headers: { 'retry-after': '30' } } },
