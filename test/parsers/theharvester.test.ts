@@ -174,6 +174,15 @@ describe('theHarvester JSON and XML reports', () => {
     expect(parseTheHarvester(text)).toEqual([{ kind: 'URL', value: 'http://example.com/a' }]);
   });
 
+  it('reads a report someone saved pretty-printed', () => {
+    const report = { emails: ['a@example.com'], hosts: ['www.example.com:192.0.2.1'], shodan: [] };
+    expect(keysOf(parseTheHarvester(JSON.stringify(report, null, 4)))).toEqual([
+      'EMAIL a@example.com',
+      'HOST www.example.com',
+      'IP 192.0.2.1',
+    ]);
+  });
+
   it('refuses a JSON report cut short with a one-line reason', () => {
     const text = '{"emails":["a@example.com"],"hosts":["www.exam';
     expect(() => parseTheHarvester(text)).toThrow(ParseError);

@@ -65,21 +65,22 @@ export function theharvesterFindingsFromRecords(records: unknown[]): ParsedFindi
 }
 
 /**
- * A JSON report (one object) or a JSON-lines file. A JSON-lines file cut short loses only its
- * last record; a cut JSON report is unreadable.
+ * A JSON report (one object, on one line or pretty-printed) or a JSON-lines file. A JSON-lines
+ * file cut short loses only its last record; a cut JSON report is unreadable.
  */
 export function parseTheHarvesterJsonText(text: string): ParsedFinding[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  if (lines.length <= 1) {
-    const value = parseJsonText(text, 'theHarvester JSON report');
-    if (isRecord(value) && typeof value.type === 'string') {
-      return theharvesterFindingsFromRecords([value]);
-    }
-    return theharvesterFindingsFromJson(value);
+  const whole = tryParse(text);
+  if (isRecord(whole)) {
+    if (typeof whole.type === 'string') return theharvesterFindingsFromRecords([whole]);
+    return theharvesterFindingsFromJson(whole);
   }
 
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
   const records = lines.map(tryParse);
-  if (records[0] === undefined) parseJsonText(lines[0], 'theHarvester JSON-lines file');
+  if (lines.length < 2 || !isRecord(records[0])) {
+    parseJsonText(text, 'theHarvester JSON report');
+    throw new ParseError('theHarvester JSON report is not an object');
+  }
   return theharvesterFindingsFromRecords(records.filter((r) => r !== undefined));
 }
 
