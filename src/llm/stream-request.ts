@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Logger } from 'pino';
-import { type Dispatcher, fetch } from 'undici';
+import { type Dispatcher, fetch, type Response } from 'undici';
 
 import { clip, LlmError } from './llm-error.js';
 
@@ -196,17 +196,14 @@ export function joinUrl(base: string, path: string): string {
   return url.toString();
 }
 
-async function readCapped(
-  body: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
-): Promise<string> {
+async function readCapped(body: Response['body'], maxBytes: number): Promise<string> {
   if (!body) return '';
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = '';
   let bytes = 0;
   for (;;) {
-    const chunk = await reader.read();
+    const chunk = (await reader.read()) as ReadableStreamReadResult<Uint8Array>;
     if (chunk.done) break;
     bytes += chunk.value.byteLength;
     text += decoder.decode(chunk.value, { stream: true });
