@@ -80,6 +80,18 @@ describe('RDAP answers', () => {
     ]);
   });
 
+  it('takes members of nameservers as nameservers even without their class name', () => {
+    const answer = {
+      objectClassName: 'domain',
+      ldhName: 'acme.example',
+      nameservers: [{ ldhName: 'NS9.ACME.EXAMPLE' }],
+    };
+    expect(keysOf(rdapFindingsFromJson(answer))).toEqual([
+      'HOST ns9.acme.example',
+      'OTHER acme.example',
+    ]);
+  });
+
   it('gives no findings for an error body or an empty body, and refuses garbage', () => {
     expect(parseRdap('{"errorCode":404,"title":"Object not found","notices":[]}')).toEqual([]);
     expect(parseRdap('')).toEqual([]);

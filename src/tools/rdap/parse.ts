@@ -38,6 +38,10 @@ function walk(node: unknown, collector: FindingCollector, top: boolean): void {
 
   if (!top && node.objectClassName === 'nameserver') addNameserver(node, collector);
   if (node.vcardArray !== undefined) addEmails(node, collector);
+  // Early servers left `objectClassName` out; a member of `nameservers` is one all the same.
+  for (const member of listOf(node.nameservers)) {
+    if (isRecord(member) && member.objectClassName === undefined) addNameserver(member, collector);
+  }
   for (const value of Object.values(node)) walk(value, collector, false);
 }
 
