@@ -74,6 +74,8 @@ interface PooledConnection {
   channels: Set<ClientChannel>;
   /** Why the connection can no longer be used, once it cannot. */
   failure?: Error;
+  /** Whether ssh2 was asked to connect; before that there is no socket to end. */
+  started: boolean;
   closed: boolean;
   idleTimer?: NodeJS.Timeout;
 }
@@ -89,6 +91,9 @@ interface Waiter {
 // SSH_MSG_CHANNEL_OPEN_FAILURE reasons that can mean "not now": OpenSSH answers a session
 // beyond MaxSessions with 2 ("open failed"); others use 1 (prohibited) or 4 (no resources).
 const OPEN_REFUSED_REASONS = new Set([1, 2, 4]);
+
+/** How long a disconnect may take before the socket is destroyed. */
+const END_TIMEOUT_MS = 2000;
 
 export class SshPool {
   private readonly connections: PooledConnection[] = [];
@@ -168,6 +173,8 @@ export class SshPool {
         closeTimer = setTimeout(() => channel.close(), this.options.closeGraceMs);
       };
 
+      // A stream error is followed by 'close', which settles the run; only record it here.
+      channel.on('error', (err: Error) => options.log.debug({ err }, 'ssh channel error'));
       channel.on('data', (chunk: Buffer) => options.onStdout(chunk));
       channel.stderr.on('data', (chunk: Buffer) => options.onStderr(chunk));
       channel.on('exit', (code: number | null, signalName?: string) => {
@@ -203,7 +210,8 @@ export class SshPool {
         resolve,
         reject,
         onAbort: () => {
-          this.queue.splice(this.queue.indexOf(waiter), 1);
+          const index = this.queue.indexOf(waiter);
+          if (index !== -1) this.queue.splice(index, 1);
           reject(signal.reason);
         },
       };
@@ -252,6 +260,7 @@ export class SshPool {
       active: 0,
       capacity: this.options.maxChannelsPerConnection,
       channels: new Set(),
+      started: false,
       closed: false,
     };
     conn.ready = this.connect(conn, log);
@@ -274,6 +283,8 @@ export class SshPool {
         cause: err,
       });
     }
+    if (conn.failure) throw lostError(conn);
+    conn.started = true;
     let hostKeyError: unknown;
 
     return new Promise<void>((resolve, reject) => {
@@ -331,16 +342,26 @@ export class SshPool {
 
   private endConnection(conn: PooledConnection): Promise<void> {
     if (conn.closed) return Promise.resolve();
-    conn.failure ??= new Error('connection closing');
+    conn.failure ??= new Error('connection closed by the pool');
+    if (!conn.started) {
+      // Still reading the key: connect() sees the failure and never dials.
+      conn.closed = true;
+      this.forget(conn);
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       conn.client.once('close', () => resolve());
       conn.client.end();
+      // A peer that ignores our disconnect must not hold shutdown up.
+      setTimeout(() => conn.client.destroy(), END_TIMEOUT_MS).unref();
     });
   }
 }
 
 function openExec(conn: PooledConnection, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
+    // ssh2 throws rather than calls back when the socket is already gone.
+    if (conn.failure) return reject(lostError(conn));
     conn.client.exec(command, (err, channel) => {
       if (err) {
         reject(

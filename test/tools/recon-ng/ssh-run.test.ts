@@ -265,6 +265,20 @@ describe.skipIf(!haveSshd || !haveFixtures)('recon-ng over ssh against a real ss
     expect(await eventually(async () => reconNgPool(config).stats().connections === 0)).toBe(true);
   });
 
+  it('closing the pools before a connection is up ends at once and fails the run', async () => {
+    const fake = await standIn({ fixture: FIXTURE });
+    await trustHost(sshd);
+    const run = startRun(configFor(sshd, fake.program));
+
+    const started = Date.now();
+    await closeReconNgPools();
+    const err = await failure(run.done);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(err).toBeInstanceOf(ToolError);
+    expect(err.message).toMatch(/connection closed by the pool/);
+    expect(await fake.invocations()).toEqual([]);
+  });
+
   describe('host keys', () => {
     it('production refuses an unknown host key and leaves known_hosts untouched', async () => {
       const fake = await standIn({ fixture: FIXTURE });
@@ -395,6 +409,57 @@ describe.skipIf(!haveSshd || !haveFixtures)('recon-ng ssh sessions and dead peer
     expect(queued).toBe(4);
     for (const run of all) expect(countByKind(run.findings).HOST).toBe(31);
     expect(pool.stats()).toMatchObject({ channels: 0, queued: 0, connections: 1 });
+  });
+
+  it('with the default two connections runs 12 at once, 8 and 4', async () => {
+    const server = await startSshd({ maxSessions: 10 });
+    servers.push(server);
+    const fake = await standIn({ fixture: FIXTURE, sleep: '0.4' });
+    await trustHost(server);
+    const config = configFor(server, fake.program);
+    const pool = reconNgPool(config);
+
+    let peak = { channels: 0, connections: 0, queued: 0 };
+    const sampler = setInterval(() => {
+      const now = pool.stats();
+      peak = {
+        channels: Math.max(peak.channels, now.channels),
+        connections: Math.max(peak.connections, now.connections),
+        queued: Math.max(peak.queued, now.queued),
+      };
+    }, 10);
+    const all = Array.from({ length: 12 }, () => startRun(config));
+    try {
+      await Promise.all(all.map((run) => run.done));
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak).toEqual({ channels: 12, connections: 2, queued: 0 });
+  });
+
+  it('drops a queued run on abort without ever opening its channel', async () => {
+    const server = await startSshd();
+    servers.push(server);
+    const fake = await standIn({ fixture: FIXTURE, sleep: '1' });
+    await trustHost(server);
+    const config = configFor(server, fake.program, {
+      RECONNG_SSH_MAX_CONNECTIONS: '1',
+      RECONNG_SSH_MAX_CHANNELS: '1',
+    });
+    const pool = reconNgPool(config);
+
+    const first = startRun(config);
+    await untilLine(first.lines, 'module sleeping');
+    const controller = new AbortController();
+    const second = startRun(config, {}, controller.signal);
+    await expect.poll(() => pool.stats().queued).toBe(1);
+
+    controller.abort(new Error('cancelled while queued'));
+    expect((await failure(second.done)).message).toBe('cancelled while queued');
+    expect(pool.stats()).toMatchObject({ queued: 0, channels: 1 });
+    await first.done;
+    expect(second.lines).toEqual([]);
+    expect(await fake.invocations()).toHaveLength(3);
   });
 
   it('queues instead of failing when the server allows fewer sessions than the cap', async () => {
