@@ -3,7 +3,7 @@ export type OutputStream = 'stdout' | 'stderr';
 const HEADER_BYTES = 8;
 
 /**
- * Splits the Docker log stream of a container created with `Tty: false` into stdout and
+ * Splits the attach (or log) stream of a container created with `Tty: false` into stdout and
  * stderr payloads. Every frame is an 8-byte header — stream (1 stdout, 2 stderr), three zero
  * bytes, payload size as uint32 big-endian — followed by the payload; the transport may cut
  * headers and payloads anywhere, so the state carries over between chunks.

@@ -181,6 +181,28 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
     expect(result.outputBytes).toBe(300_000 + 1 + 6);
   });
 
+  it('delivers a fast burst on both streams completely and in order', async () => {
+    const runId = randomUUID();
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const result = await runContainer(
+      docker,
+      spec(runId, [], {
+        // Both streams written at once, so their frames interleave on the wire.
+        entrypoint: ['/bin/sh', '-c', 'seq 1 30000 >&2 & seq 1 60000; wait'],
+      }),
+      {
+        signal: new AbortController().signal,
+        onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line),
+      },
+    );
+
+    const numbers = (count: number) => Array.from({ length: count }, (_, i) => String(i + 1));
+    expect(result.exitCode).toBe(0);
+    expect(stdout).toEqual(numbers(60_000));
+    expect(stderr).toEqual(numbers(30_000));
+  });
+
   it('finishes promptly when the container prints nothing', async () => {
     const runId = randomUUID();
     const started = Date.now();

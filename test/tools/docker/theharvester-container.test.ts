@@ -11,13 +11,13 @@ import { containerToolContext } from './tool-context.js';
 type Counts = Record<'HOST' | 'IP' | 'EMAIL' | 'URL' | 'ACCOUNT', number>;
 
 /**
- * Plays theHarvester: echoes its argv on stderr, prints the recorded console text one line at
+ * Plays theHarvester: echoes each argument on stderr in <…>, prints the recorded console text one line at
  * a time with a stderr line after each (so stdout and stderr frames interleave), copies the
  * recorded JSON report to the `-f` base + `.json` when the image has one, and exits with the
  * code in /replay/exit-code.
  */
 const REPLAY = `#!/bin/sh
-echo "argv: $*" >&2
+printf 'argv:' >&2; for arg in "$@"; do printf ' <%s>' "$arg" >&2; done; echo >&2
 base=''
 while [ $# -gt 0 ]; do
   if [ "$1" = "-f" ]; then base="$2"; fi
@@ -76,7 +76,9 @@ describe.skipIf(!testDockerSocket || !haveFixtures)('theharvester tool in a cont
     expect(ctx.warnings).toEqual([
       'theHarvester wrote no report file; findings come from its console output only',
     ]);
-    expect(ctx.lines).toContain('argv: -d example.com -b bing -l 50 -f /tmp/loom-theharvester');
+    expect(ctx.lines).toContain(
+      'argv: <-d> <example.com> <-b> <bing> <-l> <50> <-f> </tmp/loom-theharvester>',
+    );
     // The stderr lines look like section headings: fed to the parser they would corrupt it.
     expect(ctx.lines.filter((line) => line === '[*] Hosts found: 999').length).toBeGreaterThan(10);
     expect(await leftovers(ctx.runId)).toBe(0);
@@ -100,7 +102,7 @@ describe.skipIf(!testDockerSocket || !haveFixtures)('theharvester tool in a cont
 
     expect(ctx.counts()).toEqual(expected('theharvester_pre4.8_coinbase.json'));
     expect(ctx.warnings).toEqual([]);
-    expect(ctx.lines.some((line) => line.includes('-b crtsh,certspotter,'))).toBe(true);
+    expect(ctx.lines.some((line) => line.includes('<-b> <crtsh,certspotter,'))).toBe(true);
     expect(await leftovers(ctx.runId)).toBe(0);
   });
 
