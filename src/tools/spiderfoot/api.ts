@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/config.js';
 import { httpClientFor, type HttpClient, type HttpTextResponse } from '../../http/client.js';
 import { DigestSession, type DigestCredentials } from '../../http/digest-auth.js';
 import { ToolError } from '../tool.js';
+import { unescapeHtml } from './parse-json.js';
 
 export const SERVICE = 'spiderfoot';
 
@@ -242,13 +243,4 @@ function htmlMessage(html: string): string {
       .trim(),
   );
   return text === '' ? 'an empty page' : text.slice(0, 300);
-}
-
-function unescapeHtml(text: string): string {
-  return text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 }

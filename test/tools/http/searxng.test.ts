@@ -7,6 +7,7 @@ import { ToolError, type Target } from '../../../src/tools/tool.js';
 import { haveFixtures, readFixture } from '../../support/fixtures.js';
 import { fixtureReply, startReplayServer, type ReplayServer } from '../../support/replay-server.js';
 import { recordingContext } from '../native/run-context.js';
+import { countByKind, expectedCounts } from './counts.js';
 
 const COMPACT = 'searxng/searxng_2026_compact_google_cse_unresponsive.json';
 const PRETTY = 'searxng/searxng_pretty_number_of_results_data_uri_thumbnails.json';
@@ -25,18 +26,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-function expectedCounts(file: string): Record<string, number> {
-  return (JSON.parse(readFixture('expected.json')) as Record<string, Record<string, number>>)[file];
-}
-
-function countByKind(findings: { kind: string; value: string }[]) {
-  const counts: Record<string, number> = { HOST: 0, IP: 0, EMAIL: 0, URL: 0, ACCOUNT: 0 };
-  for (const kind of Object.keys(counts)) {
-    counts[kind] = new Set(findings.filter((f) => f.kind === kind).map((f) => f.value)).size;
-  }
-  return counts;
-}
 
 function context(overrides: Record<string, string> = {}) {
   return recordingContext(testConfig({ SEARXNG_URL: server!.url, ...overrides }));

@@ -6,7 +6,7 @@ import { testConfig } from '../../../src/config/config.js';
 import { spiderfootTool } from '../../../src/tools/spiderfoot/index.js';
 import { spiderfootOptionsSchema } from '../../../src/tools/spiderfoot/options.js';
 import { ToolError, type Target } from '../../../src/tools/tool.js';
-import { haveFixtures, readFixture } from '../../support/fixtures.js';
+import { haveFixtures } from '../../support/fixtures.js';
 import {
   fixtureReply,
   startReplayServer,
@@ -16,6 +16,7 @@ import {
   type ReplayServer,
 } from '../../support/replay-server.js';
 import { recordingContext } from '../native/run-context.js';
+import { countByKind, expectedCounts } from './counts.js';
 
 const WINDOW = 'spiderfoot/spiderfoot_export_single_scan_window.csv';
 const SCAN_ID = '3FA4C1D2';
@@ -79,18 +80,6 @@ function context(overrides: Record<string, string> = {}) {
 
 function options(input: Record<string, unknown> = {}) {
   return spiderfootOptionsSchema.parse({ pollSeconds: 0.1, ...input });
-}
-
-function expectedCounts(file: string): Record<string, number> {
-  return (JSON.parse(readFixture('expected.json')) as Record<string, Record<string, number>>)[file];
-}
-
-function countByKind(findings: { kind: string; value: string }[]) {
-  const counts: Record<string, number> = { HOST: 0, IP: 0, EMAIL: 0, URL: 0, ACCOUNT: 0 };
-  for (const kind of Object.keys(counts)) {
-    counts[kind] = new Set(findings.filter((f) => f.kind === kind).map((f) => f.value)).size;
-  }
-  return counts;
 }
 
 function stopRequests() {
