@@ -1,6 +1,10 @@
 /**
  * Per-service pauses after an HTTP 429, shared by every client in the process: once a service
  * says "slow down", no request of any run reaches it before the pause ends.
+ *
+ * Known shortcoming: the pause lives in this process only. With several worker processes each
+ * learns of a 429 on its own; sharing it would need the Redis or PostgreSQL store the rate
+ * limiter uses.
  */
 const pausedUntil = new Map<string, number>();
 
