@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { removeRunContainers } from '../../../src/tools/docker/cleanup.js';
 import { ContainerError } from '../../../src/tools/docker/container-error.js';
 import { checkContainerImage } from '../../../src/tools/docker/docker-client.js';
 import type { OutputStream } from '../../../src/tools/docker/frame-demuxer.js';
@@ -217,6 +218,35 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
     expect(result).toMatchObject({ exitCode: 0, outputBytes: 0 });
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(await containersOf(runId)).toEqual([]);
+  });
+
+  it('removes the leftover containers of a run that a dead process left behind', async () => {
+    const runId = randomUUID();
+    for (let i = 0; i < 2; i += 1) {
+      const orphan = await docker.createContainer({
+        Image: image,
+        Entrypoint: ['/bin/sh', '-c', 'exec sleep 300'],
+        Labels: { 'loom.run': runId },
+        HostConfig: { NetworkMode: 'none' },
+      });
+      await orphan.start();
+    }
+    const other = randomUUID();
+    const bystander = await docker.createContainer({
+      Image: image,
+      Entrypoint: ['/bin/true'],
+      Labels: { 'loom.run': other },
+      HostConfig: { NetworkMode: 'none' },
+    });
+
+    try {
+      expect(await containersOf(runId)).toHaveLength(2);
+      expect(await removeRunContainers(docker, runId)).toBe(2);
+      expect(await containersOf(runId)).toEqual([]);
+      expect(await containersOf(other)).toHaveLength(1);
+    } finally {
+      await bystander.remove({ force: true });
+    }
   });
 
   it('reports a missing image as IMAGE_MISSING and leaves nothing behind', async () => {
