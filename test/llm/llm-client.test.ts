@@ -122,9 +122,8 @@ describe.each<[Provider, string, string]>([
 
   it('yields the first delta before the server has finished the answer', async () => {
     const start = fake.requests.length;
-    const iterator = clientFor(provider, 'gated')
-      .chatStream(messages, { signal: signal() })
-      [Symbol.asyncIterator]();
+    const stream = clientFor(provider, 'gated').chatStream(messages, { signal: signal() });
+    const iterator = stream[Symbol.asyncIterator]();
 
     const first = await iterator.next();
     expect(first.value).toBe(REPLY_TOKENS[0]);
