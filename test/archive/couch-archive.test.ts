@@ -153,8 +153,15 @@ describe('CouchDB case archive (pouchdb-server)', () => {
     await expect(archiveFor('archive_health_new').health()).resolves.toMatchObject({ ok: true });
   });
 
+  // pouchdb-server closes every connection once an admin is configured, so CouchDB's 401 answer
+  // comes from a loopback stand-in here.
   it('sends COUCHDB_USER and COUCHDB_PASS as basic auth and never reports them', async () => {
     const seen: string[] = [];
+    const logLines: string[] = [];
+    const capturing = pino(
+      { level: 'debug' },
+      { write: (line: string) => void logLines.push(line) },
+    );
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
       seen.push(`${req.url} ${req.headers.authorization ?? ''}`);
@@ -171,7 +178,7 @@ describe('CouchDB case archive (pouchdb-server)', () => {
           COUCHDB_PASS: 's3cret-pass',
           COUCHDB_DB: 'archive_auth',
         }),
-        log,
+        capturing,
         { attempts: 3, baseDelayMs: 10 },
       )!;
       const result = await archive.store(archivedCase('case-5'));
@@ -182,6 +189,8 @@ describe('CouchDB case archive (pouchdb-server)', () => {
       expect(seen[0]).toBe(`/archive_auth/case-5 ${expected}`);
       const text = JSON.stringify(result) + JSON.stringify(await archive.health());
       expect(text).not.toMatch(/s3cret-pass|urlsecret/);
+      expect(logLines.join('')).toContain('case archive failed');
+      expect(logLines.join('')).not.toMatch(/s3cret-pass|urlsecret|urluser/);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
