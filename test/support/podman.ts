@@ -47,19 +47,27 @@ export interface PodmanService {
  */
 export async function ensurePodman(): Promise<PodmanService | undefined> {
   const required = process.env.LOOM_REQUIRE_PODMAN === '1';
+  const unavailable = (why: string): undefined => {
+    if (required) throw new Error(`LOOM_REQUIRE_PODMAN=1 but ${why}`);
+    process.stderr.write(`${why}: container tests skip\n`);
+    return undefined;
+  };
+
   try {
     await run('podman', ['--version']);
   } catch {
-    const notice = 'podman not found (apt-get install podman runc jq): container tests skip';
-    if (required) throw new Error(`LOOM_REQUIRE_PODMAN=1 but ${notice}`);
-    process.stderr.write(`${notice}\n`);
-    return undefined;
+    return unavailable('podman is not installed (apt-get install podman runc jq)');
   }
 
-  const { stdout } = await run('bash', [serviceScript], { timeout: 60_000 });
-  const socketPath = stdout.trim().split('\n').pop() ?? '';
-  if (!existsSync(socketPath)) throw new Error(`podman service gave no socket: ${stdout}`);
-  return { socketPath };
+  try {
+    const { stdout } = await run('bash', [serviceScript], { timeout: 60_000 });
+    const socketPath = stdout.trim().split('\n').pop() ?? '';
+    if (!existsSync(socketPath)) return unavailable(`podman service gave no socket: ${stdout}`);
+    return { socketPath };
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    return unavailable(`the podman API service did not start (${detail})`);
+  }
 }
 
 export interface ToolImageOptions {
