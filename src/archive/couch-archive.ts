@@ -4,7 +4,7 @@ import nano, { type RequestOptions, type ServerScope } from 'nano';
 import type { Logger } from 'pino';
 
 import type { AppConfig } from '../config/config.js';
-import type { CaseSnapshot } from '../llm/prompt.js';
+import type { CaseSnapshot } from '../llm/case-data.js';
 
 /** A finished case as the archive keeps it: the snapshot, keyed by the case id. */
 export interface ArchivedCase extends CaseSnapshot {
