@@ -45,6 +45,8 @@ export interface ContainerRunResult {
   exitCode: number;
   /** Each requested path: its content, or undefined when the container did not write it. */
   files: Map<string, Buffer | undefined>;
+  /** Problems that did not fail the run (a requested file too large to copy out). */
+  warnings: string[];
   outputBytes: number;
   truncatedLines: number;
 }
@@ -132,17 +134,26 @@ export async function runContainer(
     output.end();
 
     const files = new Map<string, Buffer | undefined>();
+    const warnings: string[] = [];
     for (const path of spec.readFiles ?? []) {
       const read = readFileFromContainer(container, path, {
         maxBytes: options.maxFileBytes,
         signal: stop.signal,
       });
-      files.set(path, await Promise.race([read, stopped]));
+      try {
+        files.set(path, await Promise.race([read, stopped]));
+      } catch (err) {
+        // The output already streamed; one oversized file should not discard the whole run.
+        if (!(err instanceof ContainerError) || err.code !== 'CONTAINER_FILE_TOO_LARGE') throw err;
+        files.set(path, undefined);
+        warnings.push(err.message);
+      }
     }
 
     return {
       exitCode: exit.StatusCode,
       files,
+      warnings,
       outputBytes: output.bytes,
       truncatedLines: output.truncatedLines,
     };

@@ -54,6 +54,7 @@ export async function runToolContainer(
         run.onStdoutLine(line);
       },
     });
+    result.warnings.forEach((warning) => ctx.warn(warning));
     if (result.truncatedLines > 0) {
       ctx.warn(`${result.truncatedLines} overlong output line(s) of ${run.tool} were cut`);
     }

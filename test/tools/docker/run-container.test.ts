@@ -83,6 +83,23 @@ describe.skipIf(!testDockerSocket)('runContainer against the podman API', () => 
     expect(await containersOf(runId)).toEqual([]);
   });
 
+  it('leaves out a file above the size limit with a warning instead of failing', async () => {
+    const runId = randomUUID();
+    const result = await runContainer(
+      docker,
+      spec(runId, [], {
+        entrypoint: ['/bin/sh', '-c', 'yes | head -c 300000 > /tmp/big.txt; echo small > /tmp/s'],
+        readFiles: ['/tmp/big.txt', '/tmp/s'],
+      }),
+      { signal: new AbortController().signal, onLine: () => undefined, maxFileBytes: 1000 },
+    );
+
+    expect(result.files.get('/tmp/big.txt')).toBeUndefined();
+    expect(result.files.get('/tmp/s')?.toString()).toBe('small\n');
+    expect(result.warnings).toEqual(['/tmp/big.txt in the container is larger than 1000 bytes']);
+    expect(await containersOf(runId)).toEqual([]);
+  });
+
   it('kills and removes a sleeping container when the signal aborts', async () => {
     const runId = randomUUID();
     const controller = new AbortController();
