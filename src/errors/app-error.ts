@@ -15,7 +15,6 @@ export type ErrorCode =
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
     super(message, { extensions: { code, ...extensions } });
-    this.name = 'AppError';
   }
 }
 

@@ -71,7 +71,7 @@ export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}
     for (const route of options.routes ?? []) {
       if (await route(req, res)) return;
     }
-    await yoga.handleNodeRequestAndResponse(req, res, { req, res });
+    await yoga.requestListener(req, res);
   }
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 64 * 1024 });

@@ -26,7 +26,7 @@ export async function startTestApp(options: {
   database?: Database;
   workers?: boolean;
 }): Promise<TestApp> {
-  const config = testConfig({ RUN_LEASE_SECONDS: '3', ...options.env });
+  const config = testConfig({ RUN_LEASE_SECONDS: '3', DATA_DIR: 'memory://', ...options.env });
   const log = createLogger(config);
   const services = await createServices(config, log, {
     tools: options.tools,
