@@ -33,7 +33,10 @@ export async function createApiKey(
 
 export async function findApiKey(db: Db, key: string): Promise<ApiKeyRow | undefined> {
   // The lookup is by hash, an index probe whose timing reveals nothing about the key.
-  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashKey(key)));
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashKey(key)));
   return row && !row.revoked ? row : undefined;
 }
 

@@ -16,7 +16,10 @@ export const CaseStatusEnum = builder.enumType('CaseStatus', { values: CASE_STAT
 export const CaseRef = builder.objectRef<CaseRow>('Case');
 
 const isOffset = (v: unknown): v is { o: number } =>
-  typeof v === 'object' && v !== null && Number.isInteger((v as { o: unknown }).o) && (v as { o: number }).o >= 0;
+  typeof v === 'object' &&
+  v !== null &&
+  Number.isInteger((v as { o: unknown }).o) &&
+  (v as { o: number }).o >= 0;
 
 CaseRef.implement({
   description: 'An investigation of one target with a set of tools',
@@ -85,7 +88,12 @@ const CaseEdge = builder.objectRef<{ cursor: string; node: CaseRow }>('CaseEdge'
 const CaseConnection = builder
   .objectRef<{
     edges: { cursor: string; node: CaseRow }[];
-    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+    pageInfo: {
+      hasNextPage: boolean;
+      hasPreviousPage: boolean;
+      startCursor: string | null;
+      endCursor: string | null;
+    };
     totalCount: number;
   }>('CaseConnection')
   .implement({

@@ -9,13 +9,13 @@ export function createPushIterator<T>(
   const queue: T[] = [];
   const waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }[] = [];
   let done = false;
+  const hooks: { cleanup?: () => void } = {};
   let failure: unknown;
-  let cleanup: (() => void) | undefined;
 
   const finish = () => {
     if (done) return;
     done = true;
-    cleanup?.();
+    hooks.cleanup?.();
     for (const waiter of waiting.splice(0)) waiter.resolve({ value: undefined, done: true });
   };
 
@@ -37,8 +37,9 @@ export function createPushIterator<T>(
     }
   };
 
-  cleanup = setup(push, fail);
-  if (done) cleanup();
+  hooks.cleanup = setup(push, fail);
+  // A consumer may have finished the iterator during setup; tidy up what setup made.
+  if (done) hooks.cleanup();
 
   return {
     next: () => {

@@ -16,7 +16,12 @@ export function decodeCursor<T>(field: string, cursor: string, check: (v: unknow
 }
 
 /** `first` bounded to [1, max], defaulting when absent. */
-export function pageSize(field: string, first: number | null | undefined, fallback: number, max: number) {
+export function pageSize(
+  field: string,
+  first: number | null | undefined,
+  fallback: number,
+  max: number,
+) {
   if (first == null) return fallback;
   if (first < 1 || first > max) throw badInput(field, `must be between 1 and ${max}`);
   return first;

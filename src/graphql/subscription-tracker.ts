@@ -20,7 +20,8 @@ export class SubscriptionTracker {
   }
 
   track<T>(ctx: GraphQLContext, iterator: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
-    const key = ctx.principal.keyName === 'anonymous' ? `ip:${ctx.clientAddress}` : ctx.principal.keyName;
+    const key =
+      ctx.principal.keyName === 'anonymous' ? `ip:${ctx.clientAddress}` : ctx.principal.keyName;
     const current = this.perKey.get(key) ?? 0;
     if (current >= this.maxPerKey) {
       void iterator.return?.();

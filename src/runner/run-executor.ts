@@ -83,6 +83,7 @@ export async function executeRun(
     const options = tool.options.parse(run.options ?? {});
     await raceAbort(
       tool.run(target, options, {
+        runId: run.id,
         signal: controller.signal,
         log,
         config: deps.config,

@@ -21,7 +21,9 @@ export function createHealth(services: AppServices, extra: HealthExtra = {}) {
       return { status: 'ok', detail: services.database.driver };
     },
     eventBus: async () =>
-      services.config.REDIS_URL ? { status: 'ok', detail: 'redis' } : { status: 'ok', detail: 'in-process' },
+      services.config.REDIS_URL
+        ? { status: 'ok', detail: 'redis' }
+        : { status: 'ok', detail: 'in-process' },
     ...extra,
   };
 

@@ -109,7 +109,10 @@ function attachGraphqlWs(
       onConnect: async (ctx) => {
         const key = ctx.connectionParams?.apiKey;
         try {
-          ctx.extra.principal = await authenticate(services, typeof key === 'string' ? key : undefined);
+          ctx.extra.principal = await authenticate(
+            services,
+            typeof key === 'string' ? key : undefined,
+          );
           return true;
         } catch {
           return false;

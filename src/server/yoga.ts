@@ -89,7 +89,9 @@ function operationMetrics(services: AppServices): Plugin {
 }
 
 function operationType(
-  document: { definitions: readonly { kind: string; operation?: string; name?: { value: string } }[] },
+  document: {
+    definitions: readonly { kind: string; operation?: string; name?: { value: string } }[];
+  },
   name?: string | null,
 ): string {
   const ops = document.definitions.filter((d) => d.kind === 'OperationDefinition');

@@ -24,6 +24,8 @@ export interface Availability {
 
 /** What a running tool can use and report to. Created by the runner for one tool run. */
 export interface RunContext {
+  /** Id of this tool run; labels containers, workspaces and remote scans it starts. */
+  runId: string;
   /** Aborted on cancel or when the run's deadline passes; `signal.reason` says which. */
   signal: AbortSignal;
   /** Child logger carrying caseId, runId and tool. */

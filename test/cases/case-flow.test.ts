@@ -79,7 +79,9 @@ describe('a case from creation to report', () => {
       .filter((e) => e.caseEvents.type === 'CASE_STATUS')
       .map((e) => e.caseEvents.status);
     expect(caseStatuses).toEqual(['QUEUED', 'RUNNING', 'SYNTHESIZING', 'COMPLETED']);
-    const found = events.filter((e) => e.caseEvents.finding).map((e) => e.caseEvents.finding!.value);
+    const found = events
+      .filter((e) => e.caseEvents.finding)
+      .map((e) => e.caseEvents.finding!.value);
     expect(new Set(found)).toEqual(new Set(['www.example.com', '192.0.2.10']));
 
     const result = await app.gql<{
@@ -99,7 +101,10 @@ describe('a case from creation to report', () => {
     expect(c.status).toBe('COMPLETED');
     expect(c.report.generator).toBe('loom');
     expect(c.report.markdown).toContain('www.example.com');
-    expect(c.findings.edges[0].node).toEqual({ value: 'www.example.com', tools: ['quick', 'slowpoke'] });
+    expect(c.findings.edges[0].node).toEqual({
+      value: 'www.example.com',
+      tools: ['quick', 'slowpoke'],
+    });
     const slowRun = c.toolRuns.find((r) => r.tool.name === 'slowpoke')!;
     expect(slowRun.findingCount).toBe(2);
     expect(slowRun.output).toContain('looking around');
@@ -149,10 +154,11 @@ describe('a case from creation to report', () => {
     );
     expect(cancelled.errors).toBeUndefined();
     const final = await waitFor(async () => {
-      const r = await app.gql<{ case: { status: string; toolRuns: { tool: { name: string }; status: string }[] } }>(
-        'query($id: ID!) { case(id: $id) { status toolRuns { tool { name } status } } }',
-        { id: caseId },
-      );
+      const r = await app.gql<{
+        case: { status: string; toolRuns: { tool: { name: string }; status: string }[] };
+      }>('query($id: ID!) { case(id: $id) { status toolRuns { tool { name } status } } }', {
+        id: caseId,
+      });
       return r.data!.case.status === 'CANCELLED' ? r.data!.case : undefined;
     }, 10_000);
     const byTool = Object.fromEntries(final.toolRuns.map((r) => [r.tool.name, r.status]));
@@ -160,7 +166,9 @@ describe('a case from creation to report', () => {
   });
 
   it('retries a failed run and reopens its case; deletes only finished cases', async () => {
-    const created = await app.gql<{ createCase: { id: string; toolRuns: { id: string; tool: { name: string } }[] } }>(CREATE, {
+    const created = await app.gql<{
+      createCase: { id: string; toolRuns: { id: string; tool: { name: string } }[] };
+    }>(CREATE, {
       input: { title: 'Retry', target: 'retry.example.com', tools: ['broken', 'slowpoke'] },
     });
     const caseId = created.data!.createCase.id;
@@ -170,7 +178,12 @@ describe('a case from creation to report', () => {
     expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
 
     const status = async () =>
-      (await app.gql<{ case: { status: string } }>('query($id: ID!) { case(id: $id) { status } }', { id: caseId })).data!.case.status;
+      (
+        await app.gql<{ case: { status: string } }>(
+          'query($id: ID!) { case(id: $id) { status } }',
+          { id: caseId },
+        )
+      ).data!.case.status;
     await waitFor(async () => (await status()) === 'PARTIAL');
 
     const retried = await app.gql<{ retryToolRun: { status: string } }>(
@@ -183,13 +196,21 @@ describe('a case from creation to report', () => {
       'query($id: ID!) { case(id: $id) { events { type status } } }',
       { id: caseId },
     );
-    const caseStatuses = events.data!.case.events.filter((e) => e.type === 'CASE_STATUS').map((e) => e.status);
+    const caseStatuses = events
+      .data!.case.events.filter((e) => e.type === 'CASE_STATUS')
+      .map((e) => e.status);
     expect(caseStatuses.filter((s) => s === 'PARTIAL')).toHaveLength(2);
     expect(caseStatuses).toContain('QUEUED');
 
-    const deleted = await app.gql<{ deleteCase: boolean }>('mutation($id: ID!) { deleteCase(id: $id) }', { id: caseId });
+    const deleted = await app.gql<{ deleteCase: boolean }>(
+      'mutation($id: ID!) { deleteCase(id: $id) }',
+      { id: caseId },
+    );
     expect(deleted.data!.deleteCase).toBe(true);
-    expect((await app.gql<{ case: null }>('query($id: ID!) { case(id: $id) { id } }', { id: caseId })).data!.case).toBeNull();
+    expect(
+      (await app.gql<{ case: null }>('query($id: ID!) { case(id: $id) { id } }', { id: caseId }))
+        .data!.case,
+    ).toBeNull();
   });
 
   it.each([
@@ -199,12 +220,34 @@ describe('a case from creation to report', () => {
     [{ title: 'x', target: 'example.com', tools: [] }, 'tools'],
     [{ title: 'x'.repeat(201), target: 'example.com', tools: ['quick'] }, 'title'],
     [{ title: 'bad\u0007bell', target: 'example.com', tools: ['quick'] }, 'title'],
-    [{ title: 'x', description: 'd'.repeat(1001), target: 'example.com', tools: ['quick'] }, 'description'],
+    [
+      { title: 'x', description: 'd'.repeat(1001), target: 'example.com', tools: ['quick'] },
+      'description',
+    ],
     [{ title: 'x', target: 'example.com; rm -rf /', tools: ['quick'] }, 'target'],
     [{ title: 'x', target: '$(id)', tools: ['quick'] }, 'target'],
-    [{ title: 'x', target: 'example.com', tools: ['quick'], toolOptions: { quick: { depth: 99 } } }, 'toolOptions.quick.depth'],
-    [{ title: 'x', target: 'example.com', tools: ['quick'], toolOptions: { quick: { evil: '`id`' } } }, 'toolOptions.quick'],
-    [{ title: 'x', target: 'example.com', tools: ['quick'], toolOptions: { other: {} } }, 'toolOptions'],
+    [
+      {
+        title: 'x',
+        target: 'example.com',
+        tools: ['quick'],
+        toolOptions: { quick: { depth: 99 } },
+      },
+      'toolOptions.quick.depth',
+    ],
+    [
+      {
+        title: 'x',
+        target: 'example.com',
+        tools: ['quick'],
+        toolOptions: { quick: { evil: '`id`' } },
+      },
+      'toolOptions.quick',
+    ],
+    [
+      { title: 'x', target: 'example.com', tools: ['quick'], toolOptions: { other: {} } },
+      'toolOptions',
+    ],
   ])('refuses %j with BAD_USER_INPUT naming %s, storing nothing', async (input, field) => {
     const before = await app.gql<{ cases: { totalCount: number } }>('{ cases { totalCount } }');
     const result = await app.gql(CREATE, { input });

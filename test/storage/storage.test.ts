@@ -101,7 +101,10 @@ describe.each<DriverName>(['pglite', 'postgres'])('storage on %s', (driver) => {
 
   it('lets two workers claim runs without ever sharing one', async () => {
     const { caseId } = await seedCase(database, ['t1', 't2', 't3', 't4', 't5', 't6']);
-    await database.db.update(toolRuns).set({ status: 'DONE' }).where(sql`${toolRuns.caseId} <> ${caseId}`);
+    await database.db
+      .update(toolRuns)
+      .set({ status: 'DONE' })
+      .where(sql`${toolRuns.caseId} <> ${caseId}`);
     const claims = await Promise.all(
       Array.from({ length: 10 }, (_, i) => claimNextRun(database.db, `w${i % 2}`, 30, [])),
     );
@@ -112,15 +115,24 @@ describe.each<DriverName>(['pglite', 'postgres'])('storage on %s', (driver) => {
 
   it('requeues a run whose lease expired once, then fails it with the reason', async () => {
     const { caseId, runIds } = await seedCase(database, ['lonely']);
-    await database.db.update(toolRuns).set({ status: 'DONE' }).where(sql`${toolRuns.caseId} <> ${caseId}`);
+    await database.db
+      .update(toolRuns)
+      .set({ status: 'DONE' })
+      .where(sql`${toolRuns.caseId} <> ${caseId}`);
 
     const claimed = await claimNextRun(database.db, 'dead-worker', 1, []);
     expect(claimed?.id).toBe(runIds[0]);
-    await database.db.execute(sql`update tool_runs set lease_expires_at = now() - interval '1 second'`);
-    expect(await recoverExpiredRuns(database.db)).toMatchObject([{ id: runIds[0], status: 'QUEUED' }]);
+    await database.db.execute(
+      sql`update tool_runs set lease_expires_at = now() - interval '1 second'`,
+    );
+    expect(await recoverExpiredRuns(database.db)).toMatchObject([
+      { id: runIds[0], status: 'QUEUED' },
+    ]);
 
     await claimNextRun(database.db, 'dead-worker-2', 1, []);
-    await database.db.execute(sql`update tool_runs set lease_expires_at = now() - interval '1 second'`);
+    await database.db.execute(
+      sql`update tool_runs set lease_expires_at = now() - interval '1 second'`,
+    );
     const [failed] = await recoverExpiredRuns(database.db);
     expect(failed).toMatchObject({ status: 'FAILED' });
     expect(failed.error).toMatch(/lease expired 2 times/);
@@ -168,7 +180,9 @@ describe.each<DriverName>(['pglite', 'postgres'])('storage on %s', (driver) => {
 
   it('deletes a case with everything it owns', async () => {
     const { caseId, runIds } = await seedCase(database);
-    await addFindings(database.db, caseId, runIds[0], 'a', [{ kind: 'EMAIL', value: 'x@example.com' }]);
+    await addFindings(database.db, caseId, runIds[0], 'a', [
+      { kind: 'EMAIL', value: 'x@example.com' },
+    ]);
     await insertEvents(database.db, caseId, [{ type: 'CASE_STATUS', status: 'QUEUED' }]);
     await database.db.delete(cases).where(eq(cases.id, caseId));
     expect(await getCase(database.db, caseId)).toBeUndefined();

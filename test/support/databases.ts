@@ -9,7 +9,10 @@ export const testPostgresUrl =
   process.env.LOOM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Creates a fresh database on the test server and returns its URL and a way to drop it. */
-export async function createTestPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestPostgresDatabase(): Promise<{
+  url: string;
+  drop(): Promise<void>;
+}> {
   const name = `loom_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(testPostgresUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import pino from 'pino';
 
 import type { AppConfig } from '../../../src/config/config.js';
@@ -20,6 +22,7 @@ export function recordingContext(config: AppConfig): RecordingContext {
   const findings: ParsedFinding[] = [];
   const warnings: string[] = [];
   return {
+    runId: randomUUID(),
     signal: controller.signal,
     controller,
     log: pino({ level: 'silent' }),

@@ -100,6 +100,7 @@ export function captureContext(config: AppConfig, signal: AbortSignal, runId: st
     findings,
     warnings,
     ctx: {
+      runId,
       signal,
       log,
       config,
