@@ -168,6 +168,12 @@ export class Worker {
           { runId: run.id, caseId: run.caseId, status: run.status },
           'recovered lost run',
         );
+        await this.deps.registry
+          .get(run.tool)
+          ?.abandon?.(run.id, { config: this.deps.config, log: this.log })
+          .catch((err: unknown) =>
+            this.log.warn({ err, runId: run.id }, 'cleanup of lost run failed'),
+          );
         await events.append(run.caseId, [
           {
             type: 'TOOL_STATUS',

@@ -61,6 +61,11 @@ export interface ToolAdapter<Options = Record<string, unknown>> {
   checkAvailability(ctx: AvailabilityContext): Promise<Availability>;
   run(target: Target, options: Options, ctx: RunContext): Promise<void>;
   /**
+   * Called for a run whose worker vanished, to stop what it may have left behind (a container);
+   * best effort, from whichever process noticed.
+   */
+  abandon?(runId: string, ctx: { config: AppConfig; log: Logger }): Promise<void>;
+  /**
    * Pure parser from a saved output of the tool (console text, JSON, CSV, …) to unique,
    * normalised findings. Used by `loom parse` and by `run` itself.
    */

@@ -1,5 +1,6 @@
 import type { ParsedFinding } from '../../findings/finding.js';
 import { checkContainerImage } from '../docker/docker-client.js';
+import { removeToolContainers } from '../docker/cleanup.js';
 import { runToolContainer } from '../docker/tool-container.js';
 import { ToolError, type RunContext, type Target, type ToolAdapter } from '../tool.js';
 import {
@@ -22,6 +23,9 @@ export const sherlockTool: ToolAdapter<SherlockOptions> = {
     checkContainerImage(config, config.SHERLOCK_IMAGE, signal),
 
   run: runSherlock,
+  abandon: async (runId, { config, log }) => {
+    await removeToolContainers(config, runId, log);
+  },
   parse: parseSherlock,
 };
 

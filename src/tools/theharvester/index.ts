@@ -1,6 +1,7 @@
 import { toDomain } from '../../cases/target.js';
 import type { ParsedFinding } from '../../findings/finding.js';
 import { checkContainerImage } from '../docker/docker-client.js';
+import { removeToolContainers } from '../docker/cleanup.js';
 import { runToolContainer } from '../docker/tool-container.js';
 import { ToolError, type RunContext, type Target, type ToolAdapter } from '../tool.js';
 import {
@@ -24,6 +25,9 @@ export const theharvesterTool: ToolAdapter<TheHarvesterOptions> = {
     checkContainerImage(config, config.THEHARVESTER_IMAGE, signal),
 
   run: runTheHarvester,
+  abandon: async (runId, { config, log }) => {
+    await removeToolContainers(config, runId, log);
+  },
   parse: parseTheHarvester,
 };
 
