@@ -117,11 +117,17 @@ export const configSchema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   LLM_TIMEOUT_SECONDS: int(120, 1, 3600),
   LLM_PROMPT_BUDGET_CHARS: int(24_000, 1000, 1_000_000),
+  // Whole-answer caps on top of LLM_TIMEOUT_SECONDS, which bounds only the silence between chunks.
+  LLM_NARRATIVE_MAX_SECONDS: int(600, 10, 86_400),
+  LLM_CHAT_MAX_SECONDS: int(300, 5, 86_400),
 
   COUCHDB_URL: optionalUrl,
   COUCHDB_USER: optionalString,
   COUCHDB_PASS: optionalString,
   COUCHDB_DB: z.string().default('loom_cases'),
+  // Catch-up of unarchived cases: first delay, doubled while CouchDB stays down, up to the max.
+  ARCHIVE_RETRY_MIN_SECONDS: int(30, 1, 86_400),
+  ARCHIVE_RETRY_MAX_SECONDS: int(900, 1, 86_400),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
