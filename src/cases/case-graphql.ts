@@ -1,5 +1,5 @@
 import { requireRole } from '../auth/roles.js';
-import { builder, PageInfo } from '../graphql/builder.js';
+import { builder, connectionType } from '../graphql/builder.js';
 import { decodeCursor, encodeCursor, pageSize } from '../graphql/cursor.js';
 import { FindingConnection, FindingKindEnum } from '../findings/finding-graphql.js';
 import { listFindings } from '../findings/finding-repository.js';
@@ -78,31 +78,7 @@ CaseRef.implement({
   }),
 });
 
-const CaseEdge = builder.objectRef<{ cursor: string; node: CaseRow }>('CaseEdge').implement({
-  fields: (t) => ({
-    cursor: t.exposeString('cursor'),
-    node: t.field({ type: CaseRef, resolve: (e) => e.node }),
-  }),
-});
-
-const CaseConnection = builder
-  .objectRef<{
-    edges: { cursor: string; node: CaseRow }[];
-    pageInfo: {
-      hasNextPage: boolean;
-      hasPreviousPage: boolean;
-      startCursor: string | null;
-      endCursor: string | null;
-    };
-    totalCount: number;
-  }>('CaseConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [CaseEdge], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
-      totalCount: t.exposeInt('totalCount'),
-    }),
-  });
+const CaseConnection = connectionType<CaseRow>('Case', CaseRef);
 
 const isCaseCursor = (v: unknown): v is { t: string; id: string } =>
   typeof v === 'object' &&

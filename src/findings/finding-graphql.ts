@@ -1,4 +1,4 @@
-import { builder, PageInfo } from '../graphql/builder.js';
+import { builder, connectionType } from '../graphql/builder.js';
 import { FINDING_KINDS } from './finding.js';
 import type { FindingRecord } from './finding-repository.js';
 
@@ -15,32 +15,4 @@ export const FindingRef = builder.objectRef<FindingRecord>('Finding').implement(
   }),
 });
 
-const FindingEdge = builder
-  .objectRef<{ cursor: string; node: FindingRecord }>('FindingEdge')
-  .implement({
-    fields: (t) => ({
-      cursor: t.exposeString('cursor'),
-      node: t.field({ type: FindingRef, resolve: (e) => e.node }),
-    }),
-  });
-
-export interface FindingConnectionShape {
-  edges: { cursor: string; node: FindingRecord }[];
-  pageInfo: {
-    hasNextPage: boolean;
-    hasPreviousPage: boolean;
-    startCursor: string | null;
-    endCursor: string | null;
-  };
-  totalCount: number;
-}
-
-export const FindingConnection = builder
-  .objectRef<FindingConnectionShape>('FindingConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [FindingEdge], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
-      totalCount: t.exposeInt('totalCount'),
-    }),
-  });
+export const FindingConnection = connectionType<FindingRecord>('Finding', FindingRef);

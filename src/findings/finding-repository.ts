@@ -86,6 +86,16 @@ const toolsOf = sql<string[]>`coalesce((
   select array_agg(distinct s.tool order by s.tool) from finding_sources s
   where s.finding_id = ${findings.id}), '{}')`;
 
+const findingColumns = {
+  id: findings.id,
+  caseId: findings.caseId,
+  kind: findings.kind,
+  value: findings.value,
+  data: findings.data,
+  createdAt: findings.createdAt,
+  tools: toolsOf,
+};
+
 export async function listFindings(
   db: Db,
   caseId: string,
@@ -96,15 +106,7 @@ export async function listFindings(
     options.kind ? eq(findings.kind, options.kind) : undefined,
   );
   const rows = await db
-    .select({
-      id: findings.id,
-      caseId: findings.caseId,
-      kind: findings.kind,
-      value: findings.value,
-      data: findings.data,
-      createdAt: findings.createdAt,
-      tools: toolsOf,
-    })
+    .select(findingColumns)
     .from(findings)
     .where(where)
     .orderBy(asc(findings.kind), asc(findings.value))
@@ -116,18 +118,7 @@ export async function listFindings(
 
 export async function getFindingsByIds(db: Db, ids: string[]): Promise<FindingRecord[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .select({
-      id: findings.id,
-      caseId: findings.caseId,
-      kind: findings.kind,
-      value: findings.value,
-      data: findings.data,
-      createdAt: findings.createdAt,
-      tools: toolsOf,
-    })
-    .from(findings)
-    .where(inArray(findings.id, ids));
+  const rows = await db.select(findingColumns).from(findings).where(inArray(findings.id, ids));
   return rows.map(normaliseRecord);
 }
 

@@ -1,4 +1,4 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { type ObjectRef } from '@pothos/core';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 
 import type { GraphQLContext } from './context.js';
@@ -11,6 +11,8 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({ defaultFieldNullability: false });
+
+type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 builder.queryType({});
 builder.mutationType({});
@@ -65,3 +67,31 @@ export const PageInfo = builder
       endCursor: t.exposeString('endCursor', { nullable: true }),
     }),
   });
+
+export interface Connection<Node> {
+  edges: { cursor: string; node: Node }[];
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+  totalCount: number;
+}
+
+/** A Relay-style connection (`edges { cursor node }`, `pageInfo`, `totalCount`) of `nodeRef`. */
+export function connectionType<Node>(name: string, nodeRef: ObjectRef<BuilderTypes, Node>) {
+  const edge = builder.objectRef<{ cursor: string; node: Node }>(`${name}Edge`).implement({
+    fields: (t) => ({
+      cursor: t.exposeString('cursor'),
+      node: t.field({ type: nodeRef, resolve: (e) => e.node as never }),
+    }),
+  });
+  return builder.objectRef<Connection<Node>>(`${name}Connection`).implement({
+    fields: (t) => ({
+      edges: t.field({ type: [edge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+      totalCount: t.exposeInt('totalCount'),
+    }),
+  });
+}
