@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 
+import type { CaseArchive } from '../archive/couch-archive.js';
 import type { AppConfig } from '../config/config.js';
 import { CaseLifecycle } from '../cases/case-lifecycle.js';
 import { CaseService } from '../cases/case-service.js';
@@ -7,10 +8,14 @@ import { openDatabase, type Database, type Db } from '../db/database.js';
 import { CaseEventLog } from '../events/case-event-log.js';
 import { createLocalEventBus, createRedisEventBus, type EventBus } from '../events/event-bus.js';
 import { SubscriptionTracker } from '../graphql/subscription-tracker.js';
+import { closeHttpClients } from '../http/client.js';
+import type { LlmClient } from '../llm/llm-client.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Worker } from '../runner/worker.js';
+import { closeReconNgPools } from '../tools/recon-ng/index.js';
 import type { ToolAdapter } from '../tools/tool.js';
 import { ToolRegistry } from '../tools/tool-registry.js';
+import { wireLlmAndArchive } from './llm-and-archive.js';
 
 /** Everything a request, a worker or a command needs; built once per process. */
 export interface AppServices {
@@ -25,6 +30,10 @@ export interface AppServices {
   lifecycle: CaseLifecycle;
   caseService: CaseService;
   subscriptions: SubscriptionTracker;
+  /** Present when an LLM is configured (OLLAMA_URL or OPENAI_BASE_URL). */
+  llm?: LlmClient;
+  /** Present when COUCHDB_URL is set. */
+  archive?: CaseArchive;
   /** Present when this process runs workers. */
   worker?: Worker;
   /** Closes in reverse order of opening; see `closeServices`. */
@@ -88,7 +97,12 @@ export async function createServices(
     closers,
   };
 
+  // Pooled tool connections close after the worker has stopped using them.
+  closers.push({ name: 'http clients', close: closeHttpClients });
+  closers.push({ name: 'recon-ng pools', close: closeReconNgPools });
+
   const runWorkers = options.workers ?? config.WORKERS > 0;
+  wireLlmAndArchive(services, { catchUp: runWorkers });
   if (runWorkers) {
     const worker = new Worker({ db, events, lifecycle, registry, config, metrics, log });
     services.worker = worker;

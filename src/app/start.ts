@@ -4,6 +4,7 @@ import { openAccess } from '../auth/authenticate.js';
 import type { AppConfig } from '../config/config.js';
 import { buildHttpApp, type HttpApp } from '../server/http-server.js';
 import { builtinTools } from '../tools/catalogue.js';
+import { dependencyHealth } from './dependency-health.js';
 import { closeServices, createServices, type AppServices } from './services.js';
 
 export interface RunningApp {
@@ -35,7 +36,7 @@ export async function startApp(
     return { services, stop: () => closeServices(services) };
   }
 
-  const http = buildHttpApp(services);
+  const http = buildHttpApp(services, { health: dependencyHealth(services) });
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);
     http.server.listen(config.PORT, config.HOST, () => resolve());

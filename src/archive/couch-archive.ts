@@ -6,10 +6,12 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { CaseSnapshot } from '../llm/case-data.js';
 
-/** A finished case as the archive keeps it: the snapshot, keyed by the case id. */
+/** A finished case as the archive keeps it: the snapshot and its reports, keyed by the case id. */
 export interface ArchivedCase extends CaseSnapshot {
   _id: string;
   archivedAt: string;
+  /** Every report version, oldest first: the structured one, then any narrative. */
+  reports: { generator: string; markdown: string; createdAt: string }[];
 }
 
 export type ArchiveErrorCode =

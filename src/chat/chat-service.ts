@@ -76,6 +76,9 @@ async function streamAnswer(
   }
 }
 
+/** `ollama:llama3.1`: names the model behind a report (`generator`) or a chat answer (`model`). */
+export const generatorName = (client: LlmClient) => `${client.provider}:${client.model}`;
+
 /** The GraphQL error for an LLM failure: unavailable (retry later, fix config) or failed. */
 export function llmAppError(err: LlmError): AppError {
   const unavailable = err.code === 'LLM_UNAVAILABLE' || err.code === 'LLM_MODEL_MISSING';

@@ -8,6 +8,8 @@ import '../reports/report-graphql.js';
 import '../runs/run-graphql.js';
 import '../cases/case-graphql.js';
 import '../events/event-graphql.js';
+import '../reports/report-versions-graphql.js';
+import '../chat/chat-graphql.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -39,6 +39,9 @@ function archivedCase(id: string, title = 'Example Corp perimeter'): ArchivedCas
       },
     ],
     findings: [{ kind: 'IP', value: '93.184.216.34', tools: ['dns'], data: { record: 'A' } }],
+    reports: [
+      { generator: 'loom', markdown: '# Example Corp', createdAt: '2026-03-01T10:05:00.000Z' },
+    ],
   };
 }
 
