@@ -180,7 +180,7 @@ describe.skipIf(!haveFixtures)('a worker process killed with SIGKILL mid-run', (
     await waitFor(() => replay.requests.filter(crtshAsked(DOOMED)).length === 2, 15_000);
     await waitFor(async () => {
       const run = (await runs()).find((r) => r.case_id === doomed && r.tool === 'crtsh');
-      return run?.lease_owner === c.workerId && run.attempts === 2;
+      return run?.lease_owner === c.workerId && run?.attempts === 2;
     });
     await c.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 500));
