@@ -1,5 +1,10 @@
 import { Command } from 'commander';
 
+import type { CreateFlags, ListFlags } from './client/case-commands.js';
+import { withClientOptions, type ClientFlags } from './client/options.js';
+import type { ReportFlags } from './client/report-command.js';
+import type { WatchFlags } from './client/watch-command.js';
+
 /**
  * The `loom` command. Each subcommand loads its module lazily so that `loom parse` does not
  * pay for the server's imports.
@@ -39,5 +44,73 @@ program
     const { runParse } = await import('./parse-command.js');
     process.exitCode = await runParse(tool, file);
   });
+
+// Client commands talk to a running server over HTTP and WebSocket; they load no server code.
+const caseCommand = program.command('case').description('create, list and show cases on a server');
+
+withClientOptions(
+  caseCommand
+    .command('create')
+    .description('open a case for TARGET with the given tools')
+    .argument('<target>', 'domain, IP address, email address or username')
+    .requiredOption('--tools <names>', 'comma-separated tool names, e.g. dns,crtsh,rdap')
+    .option('--title <text>', 'case title (default: the target)')
+    .option('--description <text>', 'what the case is about')
+    .option('--options <json>', 'tool options as JSON keyed by tool name, or @FILE')
+    .option('--watch', 'follow the case until it ends (as loom watch)')
+    .option('--verbose', 'with --watch: also show output lines and findings'),
+).action(async (target: string, flags: CreateFlags) => {
+  const { runCaseCreate } = await import('./client/case-commands.js');
+  process.exitCode = await runCaseCreate(target, flags);
+});
+
+withClientOptions(
+  caseCommand
+    .command('list')
+    .description('cases, newest first')
+    .option('--status <status>', 'only cases with this status, e.g. RUNNING')
+    .option('--search <text>', 'only cases whose title or target contains the text')
+    .option('--first <n>', 'how many (default 20)'),
+).action(async (flags: ListFlags) => {
+  const { runCaseList } = await import('./client/case-commands.js');
+  process.exitCode = await runCaseList(flags);
+});
+
+withClientOptions(
+  caseCommand.command('show').description('a case and its tool runs').argument('<id>', 'case id'),
+).action(async (id: string, flags: ClientFlags) => {
+  const { runCaseShow } = await import('./client/case-commands.js');
+  process.exitCode = await runCaseShow(id, flags);
+});
+
+withClientOptions(
+  program
+    .command('watch')
+    .description('follow a case live until it ends; exit 1 if it FAILED, 3 if CANCELLED')
+    .argument('<id>', 'case id')
+    .option('--verbose', 'also show output lines and findings')
+    .option('--after-seq <n>', 'start after this event seq instead of replaying everything'),
+).action(async (id: string, flags: WatchFlags) => {
+  const { runWatch } = await import('./client/watch-command.js');
+  process.exitCode = await runWatch(id, flags);
+});
+
+withClientOptions(
+  program
+    .command('report')
+    .description('the newest report of a case as Markdown')
+    .argument('<id>', 'case id')
+    .option('--out <file>', 'write it to FILE instead of stdout'),
+).action(async (id: string, flags: ReportFlags) => {
+  const { runReport } = await import('./client/report-command.js');
+  process.exitCode = await runReport(id, flags);
+});
+
+withClientOptions(
+  program.command('cancel').description('cancel the unfinished runs of a case').argument('<id>'),
+).action(async (id: string, flags: ClientFlags) => {
+  const { runCancel } = await import('./client/case-commands.js');
+  process.exitCode = await runCancel(id, flags);
+});
 
 await program.parseAsync(process.argv);
