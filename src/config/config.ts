@@ -57,6 +57,27 @@ export const configSchema = z.object({
   ALLOWED_HOSTS: list,
   METRICS_PUBLIC: bool(true),
   MAX_SUBSCRIPTIONS_PER_KEY: int(100, 1, 100_000),
+  // Proxies in front of Loom whose X-Forwarded-For entry is trusted (0: use the socket address).
+  TRUST_PROXY_HOPS: int(0, 0, 10),
+
+  // Operation limits, applied to HTTP, SSE and WebSocket operations alike.
+  MAX_DEPTH: int(12, 1, 100),
+  MAX_COST: int(5000, 1, 10_000_000),
+  MAX_ALIASES: int(15, 0, 1000),
+  MAX_DIRECTIVES: int(20, 0, 1000),
+  MAX_TOKENS: int(2000, 10, 100_000),
+  MAX_BODY_BYTES: int(100 * 1024, 1024, 64 * 1024 * 1024),
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  WS_MAX_MESSAGES_PER_SECOND: int(20, 1, 10_000),
+
+  // Requests per minute per API key (per client address when anonymous); 0 turns a limit off.
+  RATE_LIMIT_READS_PER_MINUTE: int(60, 0, 1_000_000),
+  RATE_LIMIT_TOOLS_PER_MINUTE: int(30, 0, 1_000_000),
+  RATE_LIMIT_CREATE_CASE_PER_MINUTE: int(10, 0, 1_000_000),
+  RATE_LIMIT_CHAT_PER_MINUTE: int(20, 0, 1_000_000),
+  RATE_LIMIT_WRITES_PER_MINUTE: int(30, 0, 1_000_000),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(30, 0, 1_000_000),
+  RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).default('loom:rl'),
 
   WORKERS: int(1, 0, 64),
   MAX_CONCURRENT_RUNS: int(4, 1, 256),

@@ -9,7 +9,19 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'LLM_UNAVAILABLE'
-  | 'LLM_ERROR';
+  | 'LLM_ERROR'
+  // Refusals of the request itself, before any resolver runs.
+  | 'BAD_REQUEST'
+  | 'INTERNAL_SERVER_ERROR'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'HOST_NOT_ALLOWED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'MAX_DEPTH_EXCEEDED'
+  | 'MAX_COST_EXCEEDED'
+  | 'MAX_ALIASES_EXCEEDED'
+  | 'MAX_DIRECTIVES_EXCEEDED'
+  | 'MAX_TOKENS_EXCEEDED';
 
 /** An expected failure: reaches the client with its code in `extensions`. */
 export class AppError extends GraphQLError {

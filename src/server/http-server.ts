@@ -1,18 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-import { useServer } from 'graphql-ws/use/ws';
+import { handleProtocols } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 
 import type { AppServices } from '../app/services.js';
-import { authenticate } from '../auth/authenticate.js';
-import type { Principal } from '../graphql/context.js';
+import { RateLimits } from '../auth/rate-limits.js';
+import { clientAddressOf } from './client-address.js';
+import { hostAllowed, originDecision, preflightHeaders } from './cross-origin.js';
+import { sendError } from './error-response.js';
+import { attachGraphqlWs } from './graphql-ws.js';
 import { createHealth, type HealthExtra } from './health.js';
+import { BodyError, readJsonBody } from './request-body.js';
 import { requestIdFrom } from './request-id.js';
+import { securityHeaders } from './security-headers.js';
 import { createLoomYoga, type ServerContext } from './yoga.js';
 
 export interface HttpApp {
   server: Server;
   yoga: ReturnType<typeof createLoomYoga>;
+  limits: RateLimits;
   /** Stops accepting, closes WebSockets, and waits for open requests to end. */
   close(): Promise<void>;
 }
@@ -23,16 +29,24 @@ export interface HttpAppOptions {
   routes?: ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>)[];
 }
 
+// Time allowed to send the request head and the whole request; responses (SSE) may last longer.
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** The HTTP server: /graphql (HTTP, SSE and graphql-ws), /health and /metrics. */
 export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}): HttpApp {
-  const yoga = createLoomYoga(services);
-  const health = createHealth(services, options.health);
   const { metrics, config } = services;
+  const limits = RateLimits.create(config, services.log);
+  const yoga = createLoomYoga(services, { limits });
+  const health = createHealth(services, options.health);
+  const headers = securityHeaders(config);
 
   const server = createServer((req: ServerContext['req'], res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     req.loomRequestId = requestId;
+    req.loomClientAddress = clientAddressOf(req, config.TRUST_PROXY_HOPS);
     res.setHeader('X-Request-ID', requestId);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
 
     const path = (req.url ?? '/').split('?')[0];
     const route = ['/graphql', '/health', '/metrics'].includes(path) ? path : 'other';
@@ -44,10 +58,11 @@ export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}
 
     void handle(req, res, path).catch((err: unknown) => {
       services.log.error({ err, requestId }, 'request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end('{"error":"internal error"}');
+      sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error', { close: true });
     });
   });
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
 
   async function handle(req: ServerContext['req'], res: ServerResponse, path: string) {
     if (path === '/health' && req.method === 'GET') {
@@ -68,20 +83,70 @@ export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (!hostAllowed(config, req.headers.host)) {
+      sendError(res, 400, 'HOST_NOT_ALLOWED', 'this host name is not served here', { close: true });
+      return;
+    }
     for (const route of options.routes ?? []) {
       if (await route(req, res)) return;
+    }
+    if (path === '/graphql') {
+      await handleGraphql(req, res);
+      return;
     }
     await yoga.requestListener(req, res);
   }
 
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 64 * 1024 });
-  const wsDisposable = attachGraphqlWs(services, yoga, wss);
+  async function handleGraphql(req: ServerContext['req'], res: ServerResponse) {
+    const origin = originDecision(config, req.headers);
+    if (!origin.allowed) {
+      sendError(res, 403, 'ORIGIN_NOT_ALLOWED', `origin ${origin.origin} may not call this API`, {
+        close: req.method !== 'GET' && req.method !== 'OPTIONS',
+      });
+      return;
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...preflightHeaders(origin), 'content-length': '0' }).end();
+      return;
+    }
+    for (const [name, value] of Object.entries(origin.headers)) res.setHeader(name, value);
+
+    if (req.method === 'POST') {
+      try {
+        // Yoga takes an already read body as it is; reading it here bounds it before parsing.
+        (req as IncomingMessage & { body?: Buffer }).body = await readJsonBody(
+          req,
+          config.MAX_BODY_BYTES,
+        );
+      } catch (err) {
+        if (!(err instanceof BodyError)) throw err;
+        sendError(res, err.status, err.code, err.message, { close: err.unread });
+        return;
+      }
+    }
+    await yoga.requestListener(req, res);
+  }
+
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: config.MAX_BODY_BYTES,
+    handleProtocols: (protocols) => handleProtocols(protocols),
+    verifyClient: ({ req }, done) => {
+      if (!hostAllowed(config, req.headers.host)) return done(false, 400, 'Host not allowed');
+      if (!originDecision(config, req.headers).allowed)
+        return done(false, 403, 'Origin not allowed');
+      done(true);
+    },
+  });
+  const ws = attachGraphqlWs(services, yoga, limits, wss);
 
   return {
     server,
     yoga,
+    limits,
     close: async () => {
-      await wsDisposable.dispose();
+      await ws.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
@@ -89,58 +154,7 @@ export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
+      await limits.close();
     },
   };
-}
-
-type WsExtra = {
-  request: IncomingMessage;
-  principal?: Principal;
-} & Record<PropertyKey, unknown>;
-
-function attachGraphqlWs(
-  services: AppServices,
-  yoga: ReturnType<typeof createLoomYoga>,
-  wss: WebSocketServer,
-) {
-  return useServer<Record<string, unknown> | undefined, WsExtra>(
-    {
-      connectionInitWaitTimeout: 10_000,
-      onConnect: async (ctx) => {
-        const key = ctx.connectionParams?.apiKey;
-        try {
-          ctx.extra.principal = await authenticate(
-            services,
-            typeof key === 'string' ? key : undefined,
-          );
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const req = ctx.extra.request as ServerContext['req'];
-        req.loomRequestId ??= requestIdFrom(req.headers['x-request-id']);
-        const enveloped = yoga.getEnveloped({
-          req,
-          wsPrincipal: ctx.extra.principal,
-          request: { headers: new Headers(), signal: undefined },
-          params: payload,
-        });
-        const args = {
-          schema: enveloped.schema,
-          operationName: payload.operationName,
-          document: enveloped.parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
-        const errors = enveloped.validate(args.schema, args.document);
-        return errors.length ? errors : args;
-      },
-      execute: (args) => (args.rootValue as { execute: (a: unknown) => never }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => never }).subscribe(args),
-    },
-    wss,
-  );
 }

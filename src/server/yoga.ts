@@ -1,67 +1,110 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 
 import type { AppServices } from '../app/services.js';
-import { authenticate } from '../auth/authenticate.js';
+import { auditMutations } from '../auth/audit-mutations.js';
+import { authenticate, authenticateCaller } from '../auth/authenticate.js';
+import type { RateLimits } from '../auth/rate-limits.js';
 import type { GraphQLContext, Principal } from '../graphql/context.js';
 import { getSchema } from '../graphql/schema.js';
+import { errorHygiene, markLogged, wasLogged } from './error-hygiene.js';
+import { operationLimits } from './operation-limits.js';
+import { operationPolicy } from './operation-policy.js';
 
 export interface ServerContext {
-  req: IncomingMessage & { loomRequestId?: string };
+  req: IncomingMessage & { loomRequestId?: string; loomClientAddress?: string };
   res?: ServerResponse;
+  /** Who sent an HTTP request, set once its key is checked. */
+  principal?: Principal;
   /** Set for WebSocket operations, where the key came in the connection params. */
   wsPrincipal?: Principal;
+  /** A WebSocket operation's own id (the connection's, plus a counter). */
+  wsRequestId?: string;
 }
 
 /** The Yoga instance: schema, limits, masking, auth and per-request context. */
-export function createLoomYoga(services: AppServices) {
+export function createLoomYoga(services: AppServices, deps: { limits: RateLimits }) {
   const { config } = services;
   const dev = config.ENVIRONMENT === 'development';
 
   return createYoga<ServerContext, GraphQLContext>({
-    schema: getSchema(),
+    schema: auditMutations(getSchema()),
     graphqlEndpoint: '/graphql',
     graphiql: dev ? { title: 'Loom' } : false,
     landingPage: false,
     batching: false,
+    multipart: false,
+    // CORS is decided in the HTTP server, before Yoga: its default would echo any origin.
+    cors: false,
+    maxRequestBodySize: config.MAX_BODY_BYTES,
     maskedErrors: { isDev: dev },
-    logging: false,
+    logging: yogaLogger(services.log),
     plugins: [
-      EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
-        costLimit: { maxCost: 5000 },
-        maxAliases: { n: 15 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 2000 },
-        blockFieldSuggestion: { enabled: !dev },
-      }),
-      ...(dev ? [] : [disableIntrospection()]),
+      authentication(services, deps.limits),
+      ...operationLimits(config),
       operationMetrics(services),
+      errorHygiene(config),
+      operationPolicy({ limits: deps.limits, maxCost: config.MAX_COST }),
     ],
-    context: async ({ req, request, wsPrincipal }): Promise<GraphQLContext> => {
-      const requestId = req?.loomRequestId ?? 'ws';
-      const clientAddress = req?.socket?.remoteAddress ?? 'unknown';
-      const principal =
-        wsPrincipal ?? (await authenticate(services, request.headers.get('x-api-key')));
+    context: async ({ req, request, principal, wsPrincipal, wsRequestId }) => {
+      const requestId = wsRequestId ?? req?.loomRequestId ?? 'unknown';
+      const clientAddress = req?.loomClientAddress ?? req?.socket?.remoteAddress ?? 'unknown';
+      const caller =
+        wsPrincipal ??
+        principal ??
+        (await authenticate(services, request.headers.get('x-api-key')));
       return {
         services,
-        principal,
+        principal: caller,
         requestId,
         clientAddress,
-        log: services.log.child({ requestId, key: principal.keyName }),
+        log: services.log.child({ requestId, key: caller.keyName }),
         signal: request?.signal,
       };
     },
   });
 }
 
-function disableIntrospection(): Plugin {
+/** Checks the X-API-Key of an HTTP request once its parameters are read, before parsing. */
+function authentication(services: AppServices, limits: RateLimits): Plugin {
   return {
-    onValidate: ({ addValidationRule }) => {
-      addValidationRule(NoSchemaIntrospectionCustomRule);
+    onParams: async ({ request, context }) => {
+      const server = context as unknown as ServerContext;
+      const address = server.req?.loomClientAddress ?? 'unknown';
+      try {
+        server.principal = await authenticateCaller(
+          services,
+          limits,
+          request.headers.get('x-api-key'),
+          address,
+        );
+      } catch (err) {
+        if (!(err instanceof GraphQLError)) {
+          services.log.error(
+            { err, requestId: server.req?.loomRequestId },
+            'authentication failed',
+          );
+          markLogged(err);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/** Yoga's own log lines through pino; errors already logged with their request id are not. */
+function yogaLogger(log: Logger) {
+  return {
+    debug: (...args: unknown[]) => log.debug({ detail: args.map(String) }, 'graphql server'),
+    info: (...args: unknown[]) => log.debug({ detail: args.map(String) }, 'graphql server'),
+    warn: (...args: unknown[]) => log.warn({ detail: args.map(String) }, 'graphql server'),
+    error: (...args: unknown[]) => {
+      const [err] = args;
+      if (wasLogged(err)) return;
+      log.error({ err }, 'graphql request failed');
     },
   };
 }

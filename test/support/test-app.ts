@@ -19,6 +19,16 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+// Feature tests run far more operations a minute than a person does; the security tests set
+// the rate limits they check.
+const unlimitedRates = {
+  RATE_LIMIT_READS_PER_MINUTE: '0',
+  RATE_LIMIT_TOOLS_PER_MINUTE: '0',
+  RATE_LIMIT_CREATE_CASE_PER_MINUTE: '0',
+  RATE_LIMIT_CHAT_PER_MINUTE: '0',
+  RATE_LIMIT_WRITES_PER_MINUTE: '0',
+};
+
 /** Loom on a loopback port with the given tools and settings. */
 export async function startTestApp(options: {
   tools: ToolAdapter[];
@@ -26,7 +36,12 @@ export async function startTestApp(options: {
   database?: Database;
   workers?: boolean;
 }): Promise<TestApp> {
-  const config = testConfig({ RUN_LEASE_SECONDS: '3', DATA_DIR: 'memory://', ...options.env });
+  const config = testConfig({
+    RUN_LEASE_SECONDS: '3',
+    DATA_DIR: 'memory://',
+    ...unlimitedRates,
+    ...options.env,
+  });
   const log = createLogger(config);
   const services = await createServices(config, log, {
     tools: options.tools,
