@@ -22,6 +22,8 @@ export interface NarrativeDeps {
   /** Longest a whole narrative may take; the case waits in SYNTHESIZING meanwhile. */
   maxMs: number;
   log: Logger;
+  /** Interval of the progress events; default one minute. */
+  progressMs?: number;
 }
 
 export interface NarrativeWriter {
@@ -84,7 +86,7 @@ async function write(
     events
       .append(caseId, [{ type: 'REPORT', message, status: generator }])
       .catch((err: unknown) => log.warn({ err }, 'narrative progress event failed'));
-  }, PROGRESS_MS);
+  }, deps.progressMs ?? PROGRESS_MS);
 
   let answer;
   try {

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { getCase } from '../../src/cases/case-repository.js';
+import { testConfig } from '../../src/config/config.js';
+import { createLlmClient } from '../../src/llm/llm-client.js';
+import { createNarrativeWriter } from '../../src/reports/narrative-step.js';
 import { type FakeLlmServer, REPLY, startFakeLlmServer } from '../support/fake-llm-server.js';
 import { scriptedTool } from '../support/scripted-tool.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { createCase, healthOf, waitForFinal } from './helpers.js';
+import { createCase, healthOf, loadCase, waitForFinal } from './helpers.js';
 
 const finder = scriptedTool('finder', {
   lines: ['looking'],
@@ -157,6 +161,47 @@ describe('a failing LLM', () => {
     const stalled = fake.requests.filter((r) => r.body.model === 'stall-body');
     await Promise.all(stalled.map((r) => r.closed));
     expect(stalled.every((r) => r.closedEarly)).toBe(true);
+  });
+});
+
+describe('a narrative that takes too long', () => {
+  it('announces progress, then gives up at the overall cap and keeps the structured report', async () => {
+    const app = await appWith({});
+    const caseId = await createCase(app, ['finder']);
+    await waitForFinal(app, caseId);
+    const llm = createLlmClient(
+      testConfig({ OLLAMA_URL: fake.url, OLLAMA_MODEL: 'gated', LLM_TIMEOUT_SECONDS: '60' }),
+    )!;
+    const writer = createNarrativeWriter({
+      db: app.services.db,
+      events: app.services.events,
+      llm,
+      budgetChars: 20_000,
+      maxMs: 1200,
+      progressMs: 300,
+      log: app.services.log,
+    });
+    try {
+      const started = Date.now();
+      await writer.step((await getCase(app.services.db, caseId))!, 'COMPLETED');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await writer.close();
+      await llm.close();
+    }
+
+    const view = await loadCase(app, caseId);
+    const messages = view.events.filter((e) => e.status === 'ollama:gated').map((e) => e.message);
+    expect(messages[0]).toBe('narrative report started');
+    expect(messages.filter((m) => m?.startsWith('narrative report in progress')).length).toBe(
+      messages.length - 2,
+    );
+    expect(messages.length).toBeGreaterThanOrEqual(4);
+    expect(messages.at(-1)).toBe('narrative report failed: no complete answer within 1 s');
+    expect(view.reports.map((r) => r.generator)).toEqual(['loom']);
+    const gated = fake.requests.filter((r) => r.body.model === 'gated');
+    expect(gated).toHaveLength(1);
+    expect(gated[0]!.closedEarly).toBe(true);
   });
 });
 
