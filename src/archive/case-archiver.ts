@@ -38,6 +38,11 @@ const BACKLOG_PAGE = 50;
  * Copies finished cases to the CouchDB archive off the case's own path: archiving never delays
  * or fails a case. The outcome lands in the case's `archiveStatus`; a catch-up loop retries
  * what failed, backing off while CouchDB stays down.
+ *
+ * Known shortcomings: the per-case ordering holds within one process only, and several worker
+ * processes may pick the same backlog case in one pass (the writes are revision-safe, so the
+ * cost is duplicate work). A case larger than CouchDB's max_document_size is refused and stays
+ * FAILED with the reason in `archiveError`; the document is not split.
  */
 export class CaseArchiver {
   private readonly shutdown = new AbortController();

@@ -37,6 +37,10 @@ export interface NarrativeWriter {
  * Writes the LLM narrative of a finished case after its structured report and stores it as a
  * newer report version. An LLM failure is announced in the case's events and otherwise ignored:
  * the narrative never decides the case's outcome.
+ *
+ * Known shortcomings: narratives of cases finishing together are requested at once (an LLM
+ * server that queues them longer than LLM_TIMEOUT_SECONDS fails the later ones), and one cut
+ * short by shutdown leaves its case finished with the structured report only.
  */
 export function createNarrativeWriter(deps: NarrativeDeps): NarrativeWriter {
   const shutdown = new AbortController();
