@@ -25,6 +25,18 @@ export interface LoomProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * These tests drive far more operations a minute than a person would, and several test files
+ * share one Redis where the budgets are counted; the security tests check the limits.
+ */
+const UNLIMITED_RATES = {
+  RATE_LIMIT_READS_PER_MINUTE: '0',
+  RATE_LIMIT_TOOLS_PER_MINUTE: '0',
+  RATE_LIMIT_CREATE_CASE_PER_MINUTE: '0',
+  RATE_LIMIT_CHAT_PER_MINUTE: '0',
+  RATE_LIMIT_WRITES_PER_MINUTE: '0',
+};
+
 /** Variables of the test runner that must not change how the child behaves. */
 const DROPPED = /^(NODE_ENV|VITEST.*|LOOM_TEST_.*|DATABASE_URL|REDIS_URL|PORT|WORKERS)$/;
 
@@ -41,7 +53,7 @@ export async function startLoom(
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !DROPPED.test(k)));
   const child = spawn(process.execPath, [BIN, command], {
     cwd: root,
-    env: { ...base, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { ...base, ...UNLIMITED_RATES, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
