@@ -40,6 +40,7 @@ export function wireLlmAndArchive(services: AppServices, options: { catchUp: boo
       retryMaxMs:
         Math.max(config.ARCHIVE_RETRY_MIN_SECONDS, config.ARCHIVE_RETRY_MAX_SECONDS) * 1000,
     });
+    lifecycle.archiving = true;
     lifecycle.onFinished(async (caseId) => archiver.schedule(caseId));
     if (options.catchUp) archiver.startCatchUp();
     closers.push({ name: 'case archiver', close: () => archiver.close() });

@@ -29,6 +29,9 @@ export class CaseLifecycle {
   private readonly synthesisSteps: SynthesisStep[] = [];
   private readonly finishedHooks: FinishedHook[] = [];
 
+  /** Set when an archive is configured: finished cases are then marked PENDING for it. */
+  archiving = false;
+
   constructor(private readonly deps: LifecycleDeps) {}
 
   addSynthesisStep(step: SynthesisStep): void {
@@ -99,7 +102,11 @@ export class CaseLifecycle {
 
     const done = await db
       .update(cases)
-      .set({ status: finalStatus, finishedAt: sql`now()`, archiveStatus: 'PENDING' })
+      .set({
+        status: finalStatus,
+        finishedAt: sql`now()`,
+        archiveStatus: this.archiving ? 'PENDING' : null,
+      })
       .where(and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING')))
       .returning({ id: cases.id });
     if (done.length === 0) return;
