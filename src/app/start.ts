@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 
 import { openAccess } from '../auth/authenticate.js';
 import type { AppConfig } from '../config/config.js';
+import { consoleRoute } from '../console/console-route.js';
 import { buildHttpApp, type HttpApp } from '../server/http-server.js';
 import { builtinTools } from '../tools/catalogue.js';
 import { dependencyHealth } from './dependency-health.js';
@@ -36,7 +37,9 @@ export async function startApp(
     return { services, stop: () => closeServices(services) };
   }
 
-  const http = buildHttpApp(services, { health: dependencyHealth(services) });
+  // The web console comes from the server itself only in development; nginx serves it otherwise.
+  const routes = config.ENVIRONMENT === 'development' ? [consoleRoute(log)] : [];
+  const http = buildHttpApp(services, { health: dependencyHealth(services), routes });
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);
     http.server.listen(config.PORT, config.HOST, () => resolve());

@@ -45,6 +45,37 @@ program
     process.exitCode = await runParse(tool, file);
   });
 
+// Key management works on the database directly, like migrate.
+const keysCommand = program.command('keys').description('manage API keys (stored as hashes)');
+
+keysCommand
+  .command('create')
+  .description('create a key and print it once')
+  .requiredOption('--name <name>', 'a unique name for the key, e.g. ci-reader')
+  .requiredOption('--role <role>', 'viewer, analyst or admin')
+  .action(async (flags: { name: string; role: string }) => {
+    const { runKeysCreate } = await import('./keys-command.js');
+    process.exitCode = await runKeysCreate(flags);
+  });
+
+keysCommand
+  .command('list')
+  .description('every key with its role and status (never the key itself)')
+  .option('--json', 'one JSON object per line')
+  .action(async (flags: { json?: boolean }) => {
+    const { runKeysList } = await import('./keys-command.js');
+    process.exitCode = await runKeysList(flags);
+  });
+
+keysCommand
+  .command('revoke')
+  .description('revoke a key by name; it stops working at once')
+  .argument('<name>', 'key name')
+  .action(async (name: string) => {
+    const { runKeysRevoke } = await import('./keys-command.js');
+    process.exitCode = await runKeysRevoke(name);
+  });
+
 // Client commands talk to a running server over HTTP and WebSocket; they load no server code.
 const caseCommand = program.command('case').description('create, list and show cases on a server');
 

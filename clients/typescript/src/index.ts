@@ -15,3 +15,11 @@ export {
 } from './case-events.js';
 export { LoomError, type GraphqlErrorBody } from './errors.js';
 export * from './generated/graphql.js';
+export {
+  CaseProgress,
+  clip,
+  type CaseHeader,
+  type FindingProgress,
+  type ToolProgress,
+} from './case-progress.js';
+export { formatDuration, plural } from './format.js';

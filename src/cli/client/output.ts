@@ -1,6 +1,8 @@
 import { LoomError } from '../../../clients/typescript/src/errors.js';
 import { UsageError } from './options.js';
 
+export { formatDuration, plural } from '../../../clients/typescript/src/format.js';
+
 /** Where a client command writes: plain lines, JSON, and colour only on a terminal. */
 export class Output {
   readonly tty: boolean;
@@ -75,17 +77,4 @@ export function table(rows: string[][]): string[] {
 
 function visibleLength(text: string): number {
   return text.replace(/\x1b\[[0-9;]*m/g, '').length;
-}
-
-/** 0.4s, 12.3s, 4m05s, 1h02m. */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, ms) / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
-export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -8,7 +8,7 @@ import {
 import { connect } from './connect.js';
 import { resolveConnection, UsageError, type ClientFlags } from './options.js';
 import { Output } from './output.js';
-import { CaseProgress, type ToolProgress } from './progress.js';
+import { CaseProgress, type ToolProgress } from '../../../clients/typescript/src/case-progress.js';
 import { createWatchView } from './watch-view.js';
 
 export interface WatchFlags extends ClientFlags {
@@ -53,9 +53,10 @@ export async function watchCase(
   const fromStart = options.afterSeq === 0;
   const tools: ToolProgress[] = detail.toolRuns.map((run) =>
     fromStart
-      ? { tool: run.tool.name, status: 'QUEUED', findings: 0 }
+      ? { tool: run.tool.name, runId: run.id, status: 'QUEUED', findings: 0 }
       : {
           tool: run.tool.name,
+          runId: run.id,
           status: run.status,
           startedAt: run.startedAt ? Date.parse(run.startedAt) : undefined,
           finishedAt: run.finishedAt ? Date.parse(run.finishedAt) : undefined,

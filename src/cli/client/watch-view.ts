@@ -1,6 +1,10 @@
 import type { CaseEvent, ReconnectInfo } from '../../../clients/typescript/src/case-events.js';
 import { formatDuration, plural, type Output } from './output.js';
-import { CaseProgress, clip, type ToolProgress } from './progress.js';
+import {
+  CaseProgress,
+  clip,
+  type ToolProgress,
+} from '../../../clients/typescript/src/case-progress.js';
 
 /** How `loom watch` shows a case: JSON lines, plain lines, or a block redrawn in place. */
 export interface WatchView {
@@ -186,6 +190,6 @@ function summary(progress: CaseProgress, now: number): string {
   const report = progress.report ? `; report: loom report ${header.id}` : '';
   return (
     `case ${header.id} ended ${header.status} after ${progress.elapsed(now) || '0.0s'}, ` +
-    `${plural(progress.findings, 'finding')}${report}`
+    `${plural(progress.findings.size, 'finding')}${report}`
   );
 }
