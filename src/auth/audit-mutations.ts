@@ -3,40 +3,57 @@ import {
   getNamedType,
   GraphQLError,
   type GraphQLField,
+  type GraphQLFieldResolver,
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
 
 import type { GraphQLContext } from '../graphql/context.js';
 import { writeAudit } from './audit-log.js';
+import { declaredPolicy, fieldPolicy } from './field-policy.js';
 
 const audited = new WeakSet<GraphQLSchema>();
 
-type AuditedField = Pick<GraphQLField<unknown, unknown>, 'name'> & { type?: GraphQLOutputType };
+type AuditedField = Pick<GraphQLField<unknown, unknown>, 'name'> & {
+  type?: GraphQLOutputType;
+  extensions?: unknown;
+};
 
 /**
- * Wraps every mutation resolver of the schema so that each call, succeeded or failed, leaves
- * one audit row. Done on the built schema so a mutation added later is audited without asking.
+ * Wraps every mutation resolver of the schema, and the set-up of audited subscriptions (chat),
+ * so that each call, succeeded or failed, leaves one audit row. Done on the built schema so a
+ * mutation added later is audited without asking.
  */
 export function auditMutations(schema: GraphQLSchema): GraphQLSchema {
   if (audited.has(schema)) return schema;
   audited.add(schema);
 
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
-    const resolve = field.resolve ?? defaultFieldResolver;
-    field.resolve = async (root, args: Record<string, unknown>, ctx: GraphQLContext, info) => {
-      let result: unknown;
-      try {
-        result = await resolve(root, args, ctx, info);
-      } catch (err) {
-        await record(ctx, field, args, undefined, err);
-        throw err;
-      }
-      await record(ctx, field, args, result, undefined);
-      return result;
-    };
+    field.resolve = audit(field, field.resolve ?? defaultFieldResolver);
+  }
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+    if (field.subscribe && fieldPolicy('subscription', field).audited) {
+      field.subscribe = audit(field, field.subscribe);
+    }
   }
   return schema;
+}
+
+function audit(
+  field: GraphQLField<unknown, unknown>,
+  call: GraphQLFieldResolver<unknown, unknown>,
+): GraphQLFieldResolver<unknown, GraphQLContext> {
+  return async (root, args: Record<string, unknown>, ctx, info) => {
+    let result: unknown;
+    try {
+      result = await call(root, args, ctx, info);
+    } catch (err) {
+      await record(ctx, field, args, undefined, err);
+      throw err;
+    }
+    await record(ctx, field, args, result, undefined);
+    return result;
+  };
 }
 
 /** Writes one row for a mutation; a failed write is logged, never turned into the reply. */
@@ -55,7 +72,8 @@ export async function record(
       requestId: ctx.requestId,
       clientAddress: ctx.clientAddress,
       outcome: err === undefined ? 'ok' : 'error',
-      detail: err === undefined ? null : describe(err),
+      detail:
+        err === undefined ? (declaredPolicy(field).auditDetail?.(args) ?? null) : describe(err),
     });
   } catch (writeErr) {
     ctx.log.error({ err: writeErr, operation: field.name }, 'audit log write failed');

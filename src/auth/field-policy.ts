@@ -15,13 +15,20 @@ export type RootOperation = 'query' | 'mutation' | 'subscription';
 export interface FieldPolicy {
   role: Role;
   rateClass: RateClass;
-  /** Mutations are written to the audit log. */
+  /** Mutations and chat are written to the audit log. */
   audited: boolean;
 }
 
 export interface FieldPolicyExtension {
   role?: Role;
   rateClass?: RateClass;
+  /** What the audit row's detail says about a successful call, from its arguments. */
+  auditDetail?: (args: Record<string, unknown>) => string;
+}
+
+/** The `extensions.loom` declaration of a field, if any. */
+export function declaredPolicy(field: { extensions?: unknown }): FieldPolicyExtension {
+  return (field.extensions as { loom?: FieldPolicyExtension } | undefined)?.loom ?? {};
 }
 
 const RANK: Record<Role, number> = { viewer: 1, analyst: 2, admin: 3 };
@@ -43,15 +50,15 @@ export function fieldPolicy(
   operation: RootOperation,
   field: Pick<GraphQLField<unknown, unknown>, 'name' | 'extensions'>,
 ): FieldPolicy {
-  const declared = (field.extensions as { loom?: FieldPolicyExtension } | undefined)?.loom ?? {};
+  const declared = declaredPolicy(field);
   const named = classByName(field.name);
   const rateClass = declared.rateClass ?? named ?? (operation === 'mutation' ? 'writes' : 'reads');
 
   let role: Role = operation === 'mutation' ? 'analyst' : 'viewer';
   if (rateClass === 'chat' || rateClass === 'createCase') role = 'analyst';
+  // A declaration may raise the role a field needs, never lower it.
   if (declared.role && RANK[declared.role] > RANK[role]) role = declared.role;
-  // A declaration may raise a mutation's role, never lower it below analyst.
-  return { role, rateClass, audited: operation === 'mutation' };
+  return { role, rateClass, audited: operation === 'mutation' || rateClass === 'chat' };
 }
 
 export function roleAtLeast(have: Role, need: Role): boolean {

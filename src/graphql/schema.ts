@@ -10,6 +10,7 @@ import '../cases/case-graphql.js';
 import '../events/event-graphql.js';
 import '../reports/report-versions-graphql.js';
 import '../chat/chat-graphql.js';
+import '../auth/api-key-graphql.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/config.js';
 import type { GraphQLContext } from '../graphql/context.js';
 
 const logged = new WeakSet<object>();
+const VALIDATION = 'GRAPHQL_VALIDATION_FAILED';
 
 /** True when the error was logged already, with its request id. */
 export function wasLogged(err: unknown): boolean {
@@ -30,7 +31,9 @@ export function errorHygiene(config: Pick<AppConfig, 'ENVIRONMENT'>): Plugin {
     onValidate:
       () =>
       ({ valid, result }) => {
-        if (!valid) for (const error of result) tidyError(error, production);
+        if (!valid) {
+          for (const error of result) tidyError(error, production, undefined, VALIDATION);
+        }
       },
     onExecute: ({ args }) => ({
       onExecuteDone: (payload) =>
@@ -51,7 +54,12 @@ export function errorHygiene(config: Pick<AppConfig, 'ENVIRONMENT'>): Plugin {
  * Expected errors (graphql's own and AppErrors) get a code when they lack one: request errors
  * (no path: bad variables, unknown operation) are the caller's; the rest are internal.
  */
-export function tidyError(error: GraphQLError, production: boolean, ctx?: GraphQLContext): void {
+export function tidyError(
+  error: GraphQLError,
+  production: boolean,
+  ctx?: GraphQLContext,
+  fallbackCode?: string,
+): void {
   if (!isExpected(error)) {
     if (ctx && !wasLogged(error)) {
       ctx.log.error({ err: error.originalError ?? error, path: error.path }, 'operation failed');
@@ -64,7 +72,7 @@ export function tidyError(error: GraphQLError, production: boolean, ctx?: GraphQ
   }
   const extensions = error.extensions as Record<string, unknown>;
   if (typeof extensions.code !== 'string') {
-    extensions.code = error.path ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
+    extensions.code = fallbackCode ?? (error.path ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
   }
 }
 

@@ -64,9 +64,7 @@ export function operationPolicy(deps: { limits: RateLimits; maxCost: number }): 
     const calls = rootCalls(args.schema, operation, fragments);
     const refused = await spend(deps.limits, ctx, calls);
     if (refused) {
-      if (refused.first && operation.operation === 'mutation') {
-        await auditRefusal(ctx, calls, args.variableValues, refused.error);
-      }
+      if (refused.first) await auditRefusal(ctx, calls, args.variableValues, refused.error);
       return refused.error;
     }
 
@@ -77,9 +75,7 @@ export function operationPolicy(deps: { limits: RateLimits; maxCost: number }): 
         `${denied.field} needs the ${denied.policy.role} role`,
         { http: { status: 403 } },
       );
-      if (operation.operation === 'mutation') {
-        await auditRefusal(ctx, calls, args.variableValues, error);
-      }
+      await auditRefusal(ctx, calls, args.variableValues, error);
       return error;
     }
     return undefined;
@@ -124,14 +120,14 @@ async function spend(
   return undefined;
 }
 
-/** A refused mutation still leaves an audit row per root field. */
+/** A refused mutation or chat still leaves an audit row per audited root field. */
 async function auditRefusal(
   ctx: GraphQLContext,
   calls: RootCall[],
   variables: Record<string, unknown> | null | undefined,
   error: AppError,
 ) {
-  for (const call of calls) {
+  for (const call of calls.filter((c) => c.policy.audited)) {
     let args: Record<string, unknown> = {};
     try {
       if (call.definition) args = getArgumentValues(call.definition, call.node, variables ?? {});
