@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 
+import { dependencyHealth } from '../../src/app/dependency-health.js';
 import { closeServices, createServices, type AppServices } from '../../src/app/services.js';
 import { testConfig } from '../../src/config/config.js';
 import type { Database } from '../../src/db/database.js';
@@ -48,7 +49,7 @@ export async function startTestApp(options: {
     workers: options.workers ?? true,
     database: options.database,
   });
-  const http = buildHttpApp(services);
+  const http = buildHttpApp(services, { health: dependencyHealth(services) });
   await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
   const { port } = http.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
