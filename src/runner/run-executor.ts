@@ -68,7 +68,7 @@ export async function executeRun(
   const timeoutSeconds = tool.timeoutSeconds?.(deps.config) ?? deps.config.TOOL_TIMEOUT_SECONDS;
   const deadline = setTimeout(() => abort(new RunTimeout(timeoutSeconds)), timeoutSeconds * 1000);
 
-  const stream = new RunStream(deps, run, log);
+  const stream = new RunStream(deps, run, log, () => abort(new LeaseLost()));
   const heartbeat = startHeartbeat(deps, run, abort, () => stream.saveTail());
   const started = Date.now();
   deps.metrics.runningToolRuns.inc({ tool: run.tool });
@@ -194,11 +194,13 @@ class RunStream {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private tailDirty = false;
+  private leaseLost = false;
 
   constructor(
     private readonly deps: ExecutorDeps,
     private readonly run: RunRow,
     private readonly log: Logger,
+    private readonly onLeaseLost: () => void,
   ) {
     this.tail = new OutputTail(deps.config.TOOL_OUTPUT_MAX_BYTES);
   }
@@ -258,6 +260,23 @@ class RunStream {
     const lines = this.pendingLines.splice(0);
     const found = this.pendingFindings.splice(0);
     const { caseId, id: runId, tool } = this.run;
+    if (this.leaseLost || (lines.length === 0 && found.length === 0)) return;
+
+    // A worker that stalled past its lease (paused, or cut off from the database) can wake up
+    // after another worker took the run over, or even finished its case: what it then writes
+    // would land after the case's final status. Renewing first proves the run is still ours
+    // and keeps it ours, for a whole lease, during the few writes that follow.
+    const { config, db, workerId } = this.deps;
+    const { owned } = await renewLease(db, runId, workerId, config.RUN_LEASE_SECONDS);
+    if (!owned) {
+      this.leaseLost = true;
+      this.log.warn(
+        { lines: lines.length, findings: found.length },
+        'output of a lost run dropped',
+      );
+      this.onLeaseLost();
+      return;
+    }
 
     if (lines.length > 0) {
       await this.deps.events.append(caseId, [

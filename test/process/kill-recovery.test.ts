@@ -29,6 +29,9 @@ const LEASE_SECONDS = 2;
 const SURVIVOR = 'survivor.example.com';
 /** crt.sh never answers for it, whoever asks. */
 const DOOMED = 'doomed.example.com';
+/** Its first crt.sh answer comes late, while the worker that asked is frozen. */
+const FROZEN = 'frozen.example.com';
+const LATE_ANSWER_MS = 2_500;
 
 const EVENTS = `query($id: ID!) { case(id: $id) { events {
   seq at type tool status message finding { kind value tools } } } }`;
@@ -99,6 +102,11 @@ describe.skipIf(!haveFixtures)('a worker process killed with SIGKILL mid-run', (
           const q = req.query.get('q') ?? '';
           const count = (asked.get(q) ?? 0) + 1;
           asked.set(q, count);
+          if (q === `%.${FROZEN}`) {
+            return count === 1
+              ? { ...fixtureReply(CRTSH), delayMs: LATE_ANSWER_MS }
+              : fixtureReply(CRTSH);
+          }
           if (q === `%.${DOOMED}` || count === 1) return { stall: true };
           return fixtureReply(CRTSH);
         },
@@ -218,5 +226,43 @@ describe.skipIf(!haveFixtures)('a worker process killed with SIGKILL mid-run', (
     const left = await sql<{ status: string }[]>`select status from cases`;
     expect(left.map((r) => r.status).sort()).toEqual(['COMPLETED', 'PARTIAL']);
     expect((await runs()).filter((r) => r.status === 'RUNNING')).toEqual([]);
+  }, 60_000);
+
+  it('ignores a frozen worker that wakes up after its run was finished by another', async () => {
+    // Only the workers of this test claim runs.
+    for (const p of processes.filter((p) => p !== api)) await p.stop();
+
+    const caseId = await createCase(FROZEN, ['crtsh']);
+    const b = await worker();
+    await replay.waitForRequest(crtshAsked(FROZEN), 15_000);
+    process.kill(b.child.pid!, 'SIGSTOP');
+    try {
+      // C takes the run over once B's lease ran out, and finishes the case.
+      await worker();
+      const done = await finalResult(caseId);
+      expect(done.status).toBe('COMPLETED');
+      expect(done.toolRuns).toMatchObject([{ status: 'SUCCEEDED', attempts: 2, findingCount: 3 }]);
+    } finally {
+      process.kill(b.child.pid!, 'SIGCONT');
+    }
+    const before = await events(caseId);
+    expect(before.at(-1)).toMatchObject({ type: 'CASE_STATUS', status: 'COMPLETED' });
+
+    // B wakes with crt.sh's late answer waiting on its socket and a lease that is gone.
+    await b.waitForLog(
+      (e) =>
+        e.caseId === caseId &&
+        [
+          'output of a lost run dropped',
+          'tool run lost its lease; another worker owns it now',
+        ].includes(String(e.msg)),
+      10_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = await events(caseId);
+    expect(after).toEqual(before);
+    const [run] = await sql<{ status: string; attempts: number; lease_owner: string | null }[]>`
+      select status, attempts, lease_owner from tool_runs where case_id = ${caseId}`;
+    expect(run).toEqual({ status: 'SUCCEEDED', attempts: 2, lease_owner: null });
   }, 60_000);
 });
