@@ -20,6 +20,10 @@ const POLL_MS = 500;
 const SWEEP_MS = 5_000;
 /** A case left SYNTHESIZING this long with no event is taken to have lost its writer. */
 const STALE_SYNTHESIS_SECONDS = 300;
+/** How long a stopping worker waits for aborted runs to clean up after themselves. */
+const SHUTDOWN_ABORT_WAIT_MS = 10_000;
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export interface WorkerDeps {
   db: Db;
@@ -86,13 +90,13 @@ export class Worker {
     clearInterval(this.pollTimer);
     clearInterval(this.sweepTimer);
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
-    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([all(), timer]);
+    await Promise.race([all(), delay(graceMs)]);
 
     const left = [...this.running.keys()];
-    for (const entry of this.running.values()) entry.controller.abort(new Error('shutdown'));
     if (left.length > 0) {
-      await this.deps.db
+      // Handed back before the abort, so an aborted run no longer belongs to this worker and
+      // cannot record itself as CANCELLED on its way out; watchers see it queued again.
+      const handed = await this.deps.db
         .update(toolRuns)
         .set({
           status: 'QUEUED',
@@ -101,9 +105,25 @@ export class Worker {
           startedAt: null,
           attempts: sql`greatest(${toolRuns.attempts} - 1, 0)`,
         })
-        .where(and(eq(toolRuns.leaseOwner, this.id), eq(toolRuns.status, 'RUNNING')));
+        .where(and(eq(toolRuns.leaseOwner, this.id), eq(toolRuns.status, 'RUNNING')))
+        .returning({ id: toolRuns.id, caseId: toolRuns.caseId, tool: toolRuns.tool });
+      for (const run of handed) {
+        await this.deps.events.append(run.caseId, [
+          {
+            type: 'TOOL_STATUS',
+            tool: run.tool,
+            runId: run.id,
+            status: 'QUEUED',
+            message: 'worker stopped; run queued again',
+          },
+        ]);
+      }
       this.log.warn({ runs: left }, 'handed unfinished runs back to the queue');
     }
+    for (const entry of this.running.values()) entry.controller.abort(new Error('shutdown'));
+    // Aborted tools still remove their containers and close their sessions; give them the
+    // time to, before the caller closes the database and the process exits.
+    await Promise.race([all(), delay(SHUTDOWN_ABORT_WAIT_MS)]);
     this.log.info('worker stopped');
   }
 

@@ -32,6 +32,8 @@ const DOOMED = 'doomed.example.com';
 /** Its first crt.sh answer comes late, while the worker that asked is frozen. */
 const FROZEN = 'frozen.example.com';
 const LATE_ANSWER_MS = 2_500;
+/** Like the survivor: its first crt.sh request hangs, the next is answered. */
+const HANDED_BACK = 'handed-back.example.com';
 
 const EVENTS = `query($id: ID!) { case(id: $id) { events {
   seq at type tool status message finding { kind value tools } } } }`;
@@ -264,5 +266,32 @@ describe.skipIf(!haveFixtures)('a worker process killed with SIGKILL mid-run', (
     const [run] = await sql<{ status: string; attempts: number; lease_owner: string | null }[]>`
       select status, attempts, lease_owner from tool_runs where case_id = ${caseId}`;
     expect(run).toEqual({ status: 'SUCCEEDED', attempts: 2, lease_owner: null });
+  }, 60_000);
+
+  it('hands its runs back to the queue when stopped with SIGTERM', async () => {
+    for (const p of processes.filter((p) => p !== api)) await p.stop();
+
+    const caseId = await createCase(HANDED_BACK, ['crtsh']);
+    const b = await worker();
+    await replay.waitForRequest(crtshAsked(HANDED_BACK), 15_000);
+    await b.stop();
+    expect(b.child.exitCode).toBe(0);
+    expect(b.logs.some((e) => e.msg === 'handed unfinished runs back to the queue')).toBe(true);
+    const [handed] = (await runs()).filter((r) => r.case_id === caseId);
+    expect(handed).toMatchObject({ status: 'QUEUED', lease_owner: null, attempts: 0 });
+
+    await worker();
+    const done = await finalResult(caseId);
+    expect(done.status).toBe('COMPLETED');
+    // A shutdown is no loss: the run keeps both of its attempts for real failures.
+    expect(done.toolRuns).toMatchObject([{ status: 'SUCCEEDED', attempts: 1, error: null }]);
+    const trail = await events(caseId);
+    expect(statusTrail(trail, 'crtsh')).toEqual([
+      'QUEUED',
+      'RUNNING',
+      'QUEUED',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
   }, 60_000);
 });
