@@ -37,8 +37,9 @@ export async function authenticate(
 }
 
 /**
- * `authenticate` for a request from `clientAddress`, refusing an address that has presented
- * too many wrong keys this minute before even looking the key up.
+ * `authenticate` for a request from `clientAddress`. Wrong keys are counted per address: past
+ * RATE_LIMIT_AUTH_FAILURES_PER_MINUTE, a wrong key gets RATE_LIMITED instead of UNAUTHENTICATED.
+ * A valid key always passes, so a noisy neighbour behind the same address locks nobody out.
  */
 export async function authenticateCaller(
   services: Pick<AppServices, 'config' | 'db' | 'log'>,
@@ -46,17 +47,16 @@ export async function authenticateCaller(
   presented: string | undefined | null,
   clientAddress: string,
 ): Promise<Principal> {
-  const subject = `ip:${clientAddress}`;
-  const refusal = await limits.refused('authFailures', subject);
-  if (refusal) throw rateLimitedError(refusal, 'authFailures');
-
   try {
     return await authenticate(services, presented);
   } catch (err) {
-    if (presented?.trim()) {
-      await limits.consume('authFailures', subject);
-      services.log.warn({ clientAddress }, 'refused an invalid API key');
+    if (!presented?.trim() || !(err instanceof AppError)) throw err;
+    const refusal = await limits.consume('authFailures', `ip:${clientAddress}`);
+    if (refusal) {
+      if (refusal.first) services.log.warn({ clientAddress }, 'too many invalid API keys');
+      throw rateLimitedError(refusal, 'authFailures');
     }
+    services.log.warn({ clientAddress }, 'refused an invalid API key');
     throw err;
   }
 }

@@ -90,21 +90,6 @@ export class RateLimits {
     }
   }
 
-  /** The refusal when the subject's budget for `cls` is already spent, without spending. */
-  async refused(cls: LimitedClass, subject: string): Promise<Refusal | undefined> {
-    const limiter = this.limiters.get(cls);
-    if (!limiter) return undefined;
-    try {
-      const res = await limiter.get(subject);
-      return res && res.consumedPoints >= limiter.points
-        ? { retryAfterSeconds: retryAfter(res), first: false }
-        : undefined;
-    } catch (err) {
-      this.log.error({ err, class: cls }, 'rate limit lookup failed');
-      return undefined;
-    }
-  }
-
   async close(): Promise<void> {
     if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => undefined);
   }

@@ -62,7 +62,7 @@ export function operationPolicy(deps: { limits: RateLimits; maxCost: number }): 
     }
 
     const calls = rootCalls(args.schema, operation, fragments);
-    const refused = await spend(deps.limits, ctx, calls);
+    const refused = await spend(deps.limits, ctx, operation, calls);
     if (refused) {
       if (refused.first) await auditRefusal(ctx, calls, args.variableValues, refused.error);
       return refused.error;
@@ -94,19 +94,23 @@ export function operationPolicy(deps: { limits: RateLimits; maxCost: number }): 
 }
 
 /**
- * Reads cost one point per operation, whatever it selects; every other class one point per
- * root field, so ten aliased `createCase` calls spend ten.
+ * Every query or subscription spends one read, whatever it selects (`{ __typename }` too);
+ * other classes spend one point per root field, so ten aliased `createCase` calls spend ten.
+ * The narrower classes are spent first: a call they refuse costs no read.
  */
 async function spend(
   limits: RateLimits,
   ctx: GraphQLContext,
+  operation: OperationDefinitionNode,
   calls: RootCall[],
 ): Promise<{ error: AppError; first: boolean } | undefined> {
   const points = new Map<RateClass, number>();
   for (const { policy } of calls) {
-    const spent = points.get(policy.rateClass) ?? 0;
-    points.set(policy.rateClass, policy.rateClass === 'reads' ? 1 : spent + 1);
+    if (policy.rateClass === 'reads') continue;
+    points.set(policy.rateClass, (points.get(policy.rateClass) ?? 0) + 1);
   }
+  if (operation.operation !== 'mutation') points.set('reads', 1);
+  else if (points.size === 0) points.set('writes', 1);
 
   const subject = rateSubject(ctx.principal, ctx.clientAddress);
   for (const [cls, count] of points) {

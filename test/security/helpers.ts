@@ -107,9 +107,9 @@ export class RawWs {
   async init(payload: Record<string, unknown> = {}): Promise<WsOutcome> {
     await this.opened;
     this.send({ type: 'connection_init', payload });
-    const acked = this.waitFor((m) => m.type === 'connection_ack').then(
-      (): WsOutcome => ({ acked: true }),
-    );
+    const acked = this.waitFor((m) => m.type === 'connection_ack').then((): WsOutcome => ({
+      acked: true,
+    }));
     const closed = this.closed.then((close): WsOutcome => ({ acked: false, close }));
     return Promise.race([acked, closed]);
   }
