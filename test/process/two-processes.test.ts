@@ -24,6 +24,8 @@ const RDAP = 'rdap/rdap_verisign_com_domain_google_2021.json';
 /** Yoga's SSE ping and graphql-ws's keep-alive both come every 12 s outside of tests. */
 const KEEP_ALIVE_MS = 12_000;
 const SLACK_MS = 2_000;
+/** crt.sh never answers for it. */
+const STALLED = 'cancel-me.example.net';
 
 const key = (f: { kind: string; value: string }) => `${f.kind} ${f.value}`;
 
@@ -52,8 +54,16 @@ describe.skipIf(!haveFixtures)(
     beforeAll(async () => {
       database = await createTestPostgresDatabase();
       replay = await startReplayServer([
-        // Slow enough that runs of several cases overlap and output arrives while watched.
-        { method: 'GET', path: '/crtsh/', reply: { ...fixtureReply(CRTSH), delayMs: 1_000 } },
+        {
+          method: 'GET',
+          path: '/crtsh/',
+          // Slow enough that runs of several cases overlap and output arrives while watched;
+          // for one target, never.
+          reply: (req) =>
+            req.query.get('q') === `%.${STALLED}`
+              ? { stall: true }
+              : { ...fixtureReply(CRTSH), delayMs: 1_000 },
+        },
         {
           method: 'GET',
           path: /^\/rdap\/domain\//,
@@ -188,6 +198,39 @@ describe.skipIf(!haveFixtures)(
       expect(second.length).toBeGreaterThan(0);
       expect(first.filter((runId) => second.includes(runId))).toEqual([]);
       expect(new Set([...first, ...second]).size).toBe(targets.length * 2);
+    }, 60_000);
+
+    it('cancels a run held by a worker process from the API process within seconds', async () => {
+      const created = await gqlAt<CreatedCase>(api.url!, CREATE_CASE, {
+        input: { title: 'Cancel across processes', target: STALLED, tools: ['crtsh', 'rdap'] },
+      });
+      const caseId = created.createCase.id;
+      await replay.waitForRequest((r) => r.query.get('q') === `%.${STALLED}`, 15_000);
+      await waitFor(async () => {
+        const { case: found } = await gqlAt<CaseResult>(api.url!, CASE_RESULT, { id: caseId });
+        return found.toolRuns.some((r) => r.tool.name === 'rdap' && r.status === 'SUCCEEDED');
+      });
+
+      const asked = Date.now();
+      await gqlAt(api.url!, 'mutation($id: ID!) { cancelCase(id: $id) { id } }', { id: caseId });
+      const result = await waitFor(async () => {
+        const { case: found } = await gqlAt<CaseResult>(api.url!, CASE_RESULT, { id: caseId });
+        return FINAL_CASE_STATUSES.includes(found.status) ? found : undefined;
+      }, 10_000);
+      expect(Date.now() - asked).toBeLessThan(5_000);
+
+      expect(result.status).toBe('CANCELLED');
+      const byTool = Object.fromEntries(result.toolRuns.map((r) => [r.tool.name, r.status]));
+      expect(byTool).toEqual({ crtsh: 'CANCELLED', rdap: 'SUCCEEDED' });
+      expect(result.report?.markdown).toContain('| crtsh | CANCELLED |');
+      // The worker process holding the run ended it; the API process only asked.
+      const ended = workers.flatMap((w) =>
+        w.logs.filter((e) => e.msg === 'tool run finished' && e.caseId === caseId),
+      );
+      expect(ended.map((e) => [e.tool, e.status]).sort()).toEqual([
+        ['crtsh', 'CANCELLED'],
+        ['rdap', 'SUCCEEDED'],
+      ]);
     }, 60_000);
   },
 );
