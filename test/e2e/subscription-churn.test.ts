@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -13,6 +14,7 @@ const SSE_PING_MS = 12_000;
 interface Counts {
   listeners: number;
   open: number;
+  redis: number;
 }
 
 /** A tool that keeps printing, so live events flow while subscriptions come and go. */
@@ -22,13 +24,26 @@ const ticker = scriptedTool('ticker', {
   hang: true,
 });
 
-describe('caseEvents subscriptions opened and dropped by the thousand', () => {
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+describe.each([
+  { bus: 'the in-process bus', env: {} as Record<string, string> },
+  { bus: 'Redis', env: { REDIS_URL } as Record<string, string> },
+])('caseEvents subscriptions opened and dropped by the thousand, on $bus', ({ env }) => {
   let app: TestApp;
   let caseId: string;
+  let redis: Redis | undefined;
 
-  const counts = (): Counts => ({
+  /** Redis connections subscribed to the case's channel (the event bus names it so). */
+  const redisSubscribers = async () => {
+    if (!redis) return 0;
+    const [, count] = (await redis.pubsub('NUMSUB', `loom:case:${caseId}`)) as [string, number];
+    return Number(count);
+  };
+  const counts = async (): Promise<Counts> => ({
     listeners: app.services.bus.listenerCount(),
     open: app.services.subscriptions.openCount,
+    redis: await redisSubscribers(),
   });
   /** Subscriptions that reached execution on the server so far. */
   const subscribed = async () => {
@@ -42,8 +57,9 @@ describe('caseEvents subscriptions opened and dropped by the thousand', () => {
   beforeAll(async () => {
     app = await startTestApp({
       tools: [ticker],
-      env: { MAX_SUBSCRIPTIONS_PER_KEY: '5000', TOOL_TIMEOUT_SECONDS: '120' },
+      env: { MAX_SUBSCRIPTIONS_PER_KEY: '5000', TOOL_TIMEOUT_SECONDS: '120', ...env },
     });
+    if ('REDIS_URL' in env) redis = new Redis(REDIS_URL);
     const created = await app.gql<CreatedCase>(CREATE_CASE, {
       input: { title: 'Churn', target: 'churn.example.com', tools: ['ticker'] },
     });
@@ -54,6 +70,7 @@ describe('caseEvents subscriptions opened and dropped by the thousand', () => {
   afterAll(async () => {
     if (caseId) await app?.gql('mutation($id: ID!) { cancelCase(id: $id) { id } }', { id: caseId });
     await app?.stop();
+    redis?.disconnect();
   });
 
   /** A graphql-ws client holding `count` subscriptions, resolved once each got an event. */
@@ -160,14 +177,16 @@ describe('caseEvents subscriptions opened and dropped by the thousand', () => {
   }
 
   it('frees every listener and slot after 1000 subscriptions are opened and dropped', async () => {
-    const baseline = counts();
+    const baseline = await counts();
 
     // 400 held at once: 200 over graphql-ws (20 sockets of 10), 200 over SSE.
     const wsClients = await Promise.all(Array.from({ length: 20 }, () => wsHolding(10)));
     const sseStreams = await Promise.all(Array.from({ length: 200 }, () => sseHolding()));
-    expect(counts()).toEqual({
+    expect(await counts()).toEqual({
       listeners: baseline.listeners + 400,
       open: baseline.open + 400,
+      // One connection per process subscribes to a channel, however many listen to it.
+      redis: redis ? 1 : 0,
     });
 
     // Dropped every way a client goes: completed politely, socket cut, request aborted.
@@ -197,17 +216,16 @@ describe('caseEvents subscriptions opened and dropped by the thousand', () => {
     // Many of them got as far as the server's subscribe step before their client vanished.
     expect((await subscribed()) - reachedBefore).toBeGreaterThan(100);
 
-    await waitFor(() => {
-      const now = counts();
+    await waitFor(async () => {
+      const now = await counts();
       return now.listeners === baseline.listeners && now.open === baseline.open;
-    }, 15_000).catch(() => {
-      throw new Error(
-        `counts stayed at ${JSON.stringify(counts())}, started at ${JSON.stringify(baseline)}`,
-      );
+    }, 15_000).catch(async () => {
+      const now = JSON.stringify(await counts());
+      throw new Error(`counts stayed at ${now}, started at ${JSON.stringify(baseline)}`);
     });
-    // Still settled a moment later: no late setup re-attached a listener.
+    // Still settled a moment later: no late setup re-attached a listener or a channel.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(counts()).toEqual(baseline);
+    expect(await counts()).toEqual(baseline);
   }, 60_000);
 
   it('keeps an SSE stream going past its first event, with pings in between', async () => {
