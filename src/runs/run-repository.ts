@@ -3,7 +3,7 @@ import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf } from '../cases/case-repository.js';
 import type { ToolRunStatus } from '../cases/case-status.js';
 import type { Db } from '../db/database.js';
-import { findingSources, toolRuns } from '../db/schema.js';
+import { cases, findingSources, toolRuns } from '../db/schema.js';
 
 export type RunRow = typeof toolRuns.$inferSelect;
 
@@ -72,8 +72,13 @@ export async function renewLease(
     .where(
       and(eq(toolRuns.id, runId), eq(toolRuns.leaseOwner, worker), eq(toolRuns.status, 'RUNNING')),
     )
-    .returning({ cancelRequested: toolRuns.cancelRequested });
-  return { owned: Boolean(row), cancelRequested: row?.cancelRequested ?? false };
+    // The case's flag counts too: a cancel that met the claim of a queued run in flight waited
+    // for the run's row, then found it running under the claim and left it unflagged.
+    .returning({
+      cancelRequested: sql<boolean>`${toolRuns.cancelRequested} or exists (
+        select 1 from ${cases} where ${cases.id} = ${toolRuns.caseId} and ${cases.cancelRequested})`,
+    });
+  return { owned: Boolean(row), cancelRequested: Boolean(row?.cancelRequested) };
 }
 
 export async function saveRunOutput(
