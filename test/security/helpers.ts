@@ -85,8 +85,12 @@ export class RawWs {
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  constructor(httpUrl: string, protocol = 'graphql-transport-ws') {
-    this.socket = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/graphql`, protocol);
+  /** `protocol` null sends no subprotocol at all. */
+  constructor(httpUrl: string, protocol: string | null = 'graphql-transport-ws') {
+    const url = `${httpUrl.replace(/^http/, 'ws')}/graphql`;
+    this.socket = protocol === null ? new WebSocket(url) : new WebSocket(url, protocol);
+    // Failures show as the close event; an unheard 'error' would crash the test run.
+    this.socket.on('error', () => {});
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
       this.socket.once('error', reject);
@@ -149,6 +153,6 @@ export function wsCode(message: Record<string, unknown>): string | undefined {
   const errors =
     message.type === 'error'
       ? (message.payload as GqlError[])
-      : ((message.payload as { errors?: GqlError[] }).errors ?? []);
+      : ((message.payload as { errors?: GqlError[] } | undefined)?.errors ?? []);
   return errors[0]?.extensions?.code;
 }
