@@ -36,6 +36,17 @@ describe('the loom command against a running server', () => {
   });
   const broken = scriptedTool('broken', { lines: ['about to fail'], fail: 'remote said no' });
   const hanging = scriptedTool('hanging', { lines: ['waiting'], hang: true, stepMs: 10 });
+  // Fails the first time, then works slowly: a retry reopens its finished case.
+  let flakyCalls = 0;
+  const flaky = scriptedTool('flaky', () =>
+    ++flakyCalls === 1
+      ? { fail: 'first attempt fails' }
+      : {
+          lines: ['second', 'attempt'],
+          findings: [{ kind: 'HOST', value: 'flaky.example.com' }],
+          stepMs: 300,
+        },
+  );
 
   const env = () => ({ LOOM_URL: app.url, LOOM_API_KEY: undefined, NO_COLOR: undefined });
   const createCase = async (target: string, tools: string[]) => {
@@ -47,7 +58,7 @@ describe('the loom command against a running server', () => {
   };
 
   beforeAll(async () => {
-    app = await startTestApp({ tools: [slow, quick, drip, broken, hanging] });
+    app = await startTestApp({ tools: [slow, quick, drip, broken, hanging, flaky] });
     // Every WebSocket the server accepts, so a test can cut them as a network failure would.
     app.http.server.on('upgrade', (_req, socket: Duplex) => {
       sockets.add(socket);
@@ -153,6 +164,34 @@ describe('the loom command against a running server', () => {
     expect(events.map(({ seq, type, tool, status }) => ({ seq, type, tool, status }))).toEqual(
       stored.data!.case.events,
     );
+  });
+
+  it('follows a finished case that a retry reopened, past its earlier final status', async () => {
+    const id = await createCase('retry.example.com', ['flaky']);
+    const first = await runLoom(['watch', id], { env: env() });
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/ended FAILED/);
+
+    const runs = await app.gql<{ case: { toolRuns: { id: string }[] } }>(
+      'query($id: ID!) { case(id: $id) { toolRuns { id } } }',
+      { id },
+    );
+    const retried = await app.gql('mutation($id: ID!) { retryToolRun(id: $id) { id } }', {
+      id: runs.data!.case.toolRuns[0].id,
+    });
+    expect(retried.errors).toBeUndefined();
+
+    const second = await runLoom(['watch', id, '--json'], { env: env() });
+    expect(second.code).toBe(0);
+    const finals = second.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Event)
+      .filter(
+        (e) => e.type === 'CASE_STATUS' && e.status !== 'RUNNING' && e.status !== 'SYNTHESIZING',
+      )
+      .map((e) => e.status);
+    expect(finals).toEqual(['QUEUED', 'FAILED', 'QUEUED', 'COMPLETED']);
   });
 
   it('writes the report to a file with --out, and prints it otherwise', async () => {

@@ -32,6 +32,11 @@ export interface SubscribeCaseEventsOptions {
   onReconnect?(info: ReconnectInfo): void;
   /** Stop at the case's final CASE_STATUS (default true). */
   untilFinal?: boolean;
+  /**
+   * Asked at each final status before stopping there; resolve false when more events follow it,
+   * as they do in the replay of a finished case that a retry reopened.
+   */
+  confirmFinal?(event: CaseEvent): Promise<boolean>;
   /** Attempts in a row without an event before giving up (default 8). */
   maxAttempts?: number;
   minDelayMs?: number;
@@ -106,8 +111,17 @@ export function subscribeCaseEvents(
       attempt = 0;
       options.onEvent(event);
       if (untilFinal && isFinalCaseEvent(event)) {
-        finish({ final: event });
-        return false;
+        if (!options.confirmFinal) {
+          finish({ final: event });
+          return false;
+        }
+        // Events keep flowing meanwhile; this one ends the stream only if it is still the last.
+        options.confirmFinal(event).then(
+          (isEnd) => {
+            if (isEnd && lastSeq === event.seq) finish({ final: event });
+          },
+          (err: unknown) => finish({ error: asLoomError(err) }),
+        );
       }
       return true;
     };
@@ -150,6 +164,11 @@ export function subscribeCaseEvents(
 
     open();
   });
+}
+
+function asLoomError(err: unknown): LoomError {
+  if (err instanceof LoomError) return err;
+  return new LoomError('ERROR', err instanceof Error ? err.message : String(err));
 }
 
 /** A GraphQL error list or a close code the server uses for refusals ends the subscription. */

@@ -1,5 +1,5 @@
 import type { LoomClient } from '../../typescript/src/index.js';
-import { LoomError } from '../../typescript/src/index.js';
+import { FINAL_CASE_STATUSES, LoomError } from '../../typescript/src/index.js';
 import { byId } from './dom.js';
 
 /** What every view gets: the client, the element to draw into, and the shared alert line. */
@@ -34,4 +34,4 @@ export function isAuthError(err: unknown): boolean {
 }
 
 /** Case statuses after which nothing runs until a retry. */
-export const FINAL = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);
+export const FINAL = new Set<string>(FINAL_CASE_STATUSES);

@@ -3,6 +3,7 @@ import type { LoomClient } from '../../../clients/typescript/src/client.js';
 import { LoomError } from '../../../clients/typescript/src/errors.js';
 import {
   CaseDetailDocument,
+  CaseEventsAfterDocument,
   type CaseDetailQuery,
 } from '../../../clients/typescript/src/generated/graphql.js';
 import { connect } from './connect.js';
@@ -81,6 +82,13 @@ export async function watchCase(
       afterSeq: options.afterSeq,
       onEvent: (event) => view.event(event),
       onReconnect: (info) => view.reconnecting(info),
+      confirmFinal: async (event) => {
+        const { case: found } = await client.request(CaseEventsAfterDocument, {
+          id: detail.id,
+          afterSeq: event.seq,
+        });
+        return (found?.events.length ?? 0) === 0;
+      },
       signal: stop.signal,
     });
     view.end();

@@ -122,6 +122,14 @@ export type CaseEventsSubscriptionVariables = Exact<{
 
 export type CaseEventsSubscription = { caseEvents: { seq: number, at: string, type: CaseEventType, tool: string | null, runId: string | null, status: string | null, message: string | null, finding: { id: string, kind: FindingKind, value: string, tools: Array<string> } | null } };
 
+export type CaseEventsAfterQueryVariables = Exact<{
+  id: string | number;
+  afterSeq: number;
+}>;
+
+
+export type CaseEventsAfterQuery = { case: { id: string, events: Array<{ seq: number }> } | null };
+
 export type ToolsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -363,6 +371,16 @@ export const CaseEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<CaseEventsSubscription, CaseEventsSubscriptionVariables>;
+export const CaseEventsAfterDocument = new TypedDocumentString(`
+    query CaseEventsAfter($id: ID!, $afterSeq: Int!) {
+  case(id: $id) {
+    id
+    events(afterSeq: $afterSeq, first: 1) {
+      seq
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CaseEventsAfterQuery, CaseEventsAfterQueryVariables>;
 export const ToolsDocument = new TypedDocumentString(`
     query Tools {
   tools {
