@@ -16,7 +16,7 @@ const KEY = 'console-test-key';
 const XSS_VALUE = '<img src=x onerror="window.__xss=1">';
 
 /** Headless Chromium as the CI machine has it. */
-export function launchChromium(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
