@@ -106,11 +106,6 @@ if (leftOut.length > 0) {
 describe.skipIf(!haveFixtures)('cases running every tool against its stand-in', () => {
   const withContainers = Boolean(testDockerSocket);
   const servers: ReplayServer[] = [];
-  let searxng: ReplayServer;
-  let spiderfoot: ReplayServer;
-  let intelowl: ReplayServer;
-  let crtsh: ReplayServer;
-  let rdap: ReplayServer;
   let dnsmasq: Dnsmasq | undefined;
   let sshd: RunningSshd | undefined;
   let reconCli: StandIn | undefined;
@@ -122,13 +117,16 @@ describe.skipIf(!haveFixtures)('cases running every tool against its stand-in', 
     return server;
   }
 
+  /** A `/scanstatus` row as SpiderFoot 4 renders it: name, target, times, status, risks. */
   function spiderfootStatus(id: string, status: string): ReplayAnswer {
+    const target = Object.keys(SPIDERFOOT_SCANS).find((t) => SPIDERFOOT_SCANS[t].id === id);
     const times = ['2024-05-27 09:58:00', '2024-05-27 09:58:02', '1970-01-01 00:00:00'];
-    return { json: [`loom ${id}`, id, ...times, status, { HIGH: 0, MEDIUM: 0, LOW: 0, INFO: 0 }] };
+    const risks = { HIGH: 0, MEDIUM: 0, LOW: 0, INFO: 0 };
+    return { json: [`loom ${target}`, target, ...times, status, risks] };
   }
 
   async function startStandIns(): Promise<Record<string, string>> {
-    searxng = await replay([
+    const searxng = await replay([
       {
         method: 'GET',
         path: '/search',
@@ -140,7 +138,7 @@ describe.skipIf(!haveFixtures)('cases running every tool against its stand-in', 
     ]);
 
     const polls = new Map<string, number>();
-    spiderfoot = await replay([
+    const spiderfoot = await replay([
       { method: 'GET', path: '/ping', reply: { json: ['SUCCESS', '4.0.0'] } },
       {
         method: 'POST',
@@ -168,7 +166,7 @@ describe.skipIf(!haveFixtures)('cases running every tool against its stand-in', 
     ]);
 
     // The recorded acceptance names job 260; job 72's recorded final state stands in for it.
-    intelowl = await replay([
+    const intelowl = await replay([
       {
         method: 'POST',
         path: '/api/analyze_observable',
@@ -184,8 +182,8 @@ describe.skipIf(!haveFixtures)('cases running every tool against its stand-in', 
       },
     ]);
 
-    crtsh = await replay([{ method: 'GET', path: '/', reply: fixtureReply(FIXTURES.crtsh) }]);
-    rdap = await replay([
+    const crtsh = await replay([{ method: 'GET', path: '/', reply: fixtureReply(FIXTURES.crtsh) }]);
+    const rdap = await replay([
       {
         method: 'GET',
         path: `/domain/${DOMAIN}`,
