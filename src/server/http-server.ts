@@ -40,6 +40,9 @@ export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}
   const yoga = createLoomYoga(services, { limits });
   const health = createHealth(services, options.health);
   const headers = securityHeaders(config);
+  if (config.ENVIRONMENT === 'production' && config.ALLOWED_HOSTS.length === 0) {
+    services.log.warn('ALLOWED_HOSTS is empty: requests for any host name are served');
+  }
 
   const server = createServer((req: ServerContext['req'], res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);

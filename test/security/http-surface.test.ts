@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { codes, post, rawPost } from './helpers.js';
+import { scriptedTool } from '../support/scripted-tool.js';
+import { codes, post, rawPost, RawWs, wsCode } from './helpers.js';
 
 const KEY = 'bootstrap-key-for-the-http-surface-tests-01';
 const ALWAYS = [
@@ -208,6 +209,58 @@ describe('the HTTP surface in production', () => {
     } finally {
       app.services.caseService.cancel = original;
     }
+  });
+});
+
+describe('errors of a live subscription in production', () => {
+  let app: TestApp;
+  let caseId: string;
+  const EVENTS = 'subscription($id: ID!) { caseEvents(caseId: $id) { seq } }';
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      tools: [scriptedTool('quick', {})],
+      env: { ENVIRONMENT: 'production', OSINT_API_KEY: KEY },
+    });
+    const created = await post<{ createCase: { id: string } }>(
+      app.url,
+      'mutation { createCase(input: { title: "t", target: "example.com", tools: ["quick"] }) { id } }',
+      {},
+      { 'x-api-key': KEY },
+    );
+    caseId = created.body.data!.createCase.id;
+    // The event stream breaks the way a lost Redis connection would.
+    app.services.events.stream = () =>
+      (async function* broken(): AsyncGenerator<never> {
+        await Promise.resolve();
+        throw new Error('redis at 10.1.2.3:6379 refused AUTH for loom-secret');
+      })();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('reach WebSocket and SSE clients masked, with a code', async () => {
+    const socket = new RawWs(app.url);
+    await socket.init({ apiKey: KEY });
+    socket.subscribe('s', EVENTS, { id: caseId });
+    const failed = await socket.result('s');
+    expect(wsCode(failed)).toBe('INTERNAL_SERVER_ERROR');
+    expect(JSON.stringify(failed)).not.toMatch(/redis|10\.1\.2\.3|secret|stack/);
+    socket.close();
+
+    const sse = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        'x-api-key': KEY,
+      },
+      body: JSON.stringify({ query: EVENTS, variables: { id: caseId } }),
+    });
+    const text = await sse.text();
+    expect(text).toContain('INTERNAL_SERVER_ERROR');
+    expect(text).not.toMatch(/redis|10\.1\.2\.3|secret|stack/);
   });
 });
 
