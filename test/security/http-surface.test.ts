@@ -231,10 +231,14 @@ describe('errors of a live subscription in production', () => {
     caseId = created.body.data!.createCase.id;
     // The event stream breaks the way a lost Redis connection would.
     app.services.events.stream = () =>
-      (async function* broken(): AsyncGenerator<never> {
-        await Promise.resolve();
-        throw new Error('redis at 10.1.2.3:6379 refused AUTH for loom-secret');
-      })();
+      ({
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        next: () =>
+          Promise.reject(new Error('redis at 10.1.2.3:6379 refused AUTH for loom-secret')),
+        return: () => Promise.resolve({ value: undefined, done: true }),
+      }) as never;
   });
   afterAll(async () => {
     await app?.stop();
