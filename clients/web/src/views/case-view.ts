@@ -56,6 +56,7 @@ export function caseView(ctx: AppContext, caseId: string): () => void {
   };
   let progress: CaseProgress | undefined;
   let selectedKind: string | undefined;
+  let pickedKind: string | undefined;
   let reportLoaded: string | undefined;
   let drawPending = false;
 
@@ -244,7 +245,8 @@ export function caseView(ctx: AppContext, caseId: string): () => void {
       byKind.set(finding.kind, list);
     }
     // The first kind with findings, until the user picks one.
-    if (!selectedKind || !byKind.has(selectedKind)) selectedKind = KINDS.find((k) => byKind.has(k));
+    selectedKind =
+      pickedKind && byKind.has(pickedKind) ? pickedKind : KINDS.find((k) => byKind.has(k));
     replaceChildren(
       el.kinds,
       ...KINDS.filter((k) => byKind.has(k)).map((kind) => {
@@ -262,7 +264,7 @@ export function caseView(ctx: AppContext, caseId: string): () => void {
           `${KIND_NAMES[kind]} (${byKind.get(kind)!.length})`,
         );
         tab.addEventListener('click', () => {
-          selectedKind = kind;
+          pickedKind = kind;
           drawFindings();
         });
         return tab;
