@@ -8,7 +8,7 @@ import { allFindings } from '../findings/finding-repository.js';
 import type { Metrics } from '../observability/metrics.js';
 import { insertReport } from '../reports/report-repository.js';
 import { buildStructuredReport } from '../reports/structured-report.js';
-import { findingCounts, listRuns } from '../runs/run-repository.js';
+import { findingCounts, listRuns, type RunRow } from '../runs/run-repository.js';
 import type { CaseRow } from './case-repository.js';
 import { outcomeOf, type CaseStatus } from './case-status.js';
 
@@ -65,20 +65,7 @@ export class CaseLifecycle {
     const claimed = await db
       .update(cases)
       .set({ status: 'SYNTHESIZING' })
-      .where(
-        and(
-          eq(cases.id, caseId),
-          inArray(cases.status, from),
-          notExists(
-            db
-              .select({ one: sql`1` })
-              .from(toolRuns)
-              .where(
-                and(eq(toolRuns.caseId, caseId), inArray(toolRuns.status, ['QUEUED', 'RUNNING'])),
-              ),
-          ),
-        ),
-      )
+      .where(and(eq(cases.id, caseId), inArray(cases.status, from), this.noActiveRuns(caseId)))
       .returning();
     const caseRow = claimed[0];
     if (!caseRow) return;
@@ -100,16 +87,27 @@ export class CaseLifecycle {
       });
     }
 
-    const done = await db
-      .update(cases)
-      .set({
-        status: finalStatus,
-        finishedAt: sql`now()`,
-        archiveStatus: this.archiving ? 'PENDING' : null,
-      })
-      .where(and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING')))
-      .returning({ id: cases.id });
-    if (done.length === 0) return;
+    // A retry can slip in while the report is written (it checked the case while it was still
+    // running). So the runs are read again, and the final update requires that none is active;
+    // otherwise the case goes back to work and is finished again, with a fresh report.
+    const unchanged = runsSignature(runs) === runsSignature(await listRuns(db, caseId));
+    const done = unchanged
+      ? await db
+          .update(cases)
+          .set({
+            status: finalStatus,
+            finishedAt: sql`now()`,
+            archiveStatus: this.archiving ? 'PENDING' : null,
+          })
+          .where(
+            and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING'), this.noActiveRuns(caseId)),
+          )
+          .returning({ id: cases.id })
+      : [];
+    if (done.length === 0) {
+      await this.reopen(caseId, log);
+      return;
+    }
 
     await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: finalStatus }]);
     this.deps.metrics.casesFinished.inc({ status: finalStatus });
@@ -118,6 +116,37 @@ export class CaseLifecycle {
     for (const hook of this.finishedHooks) {
       await hook(caseId).catch((err: unknown) => log.error({ err }, 'finished hook failed'));
     }
+  }
+
+  /** Puts a case whose runs changed during its synthesis back to work, unless another finished it. */
+  private async reopen(caseId: string, log: Logger): Promise<void> {
+    const reopened = await this.deps.db
+      .update(cases)
+      .set({ status: 'QUEUED' })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING')))
+      .returning({ id: cases.id });
+    if (reopened.length === 0) return;
+
+    await this.deps.events.append(caseId, [
+      {
+        type: 'CASE_STATUS',
+        status: 'QUEUED',
+        message: 'a run was queued again during the report',
+      },
+    ]);
+    log.info('case reopened: a run was queued again while its report was written');
+    // A retried run that already ended will not come back for its case; finish it here.
+    await this.finishIfDone(caseId);
+  }
+
+  private noActiveRuns(caseId: string) {
+    const { db } = this.deps;
+    return notExists(
+      db
+        .select({ one: sql`1` })
+        .from(toolRuns)
+        .where(and(eq(toolRuns.caseId, caseId), inArray(toolRuns.status, ['QUEUED', 'RUNNING']))),
+    );
   }
 
   private async writeStructuredReport(caseRow: CaseRow, finalStatus: CaseStatus): Promise<void> {
@@ -134,4 +163,9 @@ export class CaseLifecycle {
       { type: 'REPORT', message: 'structured report written', status: 'loom' },
     ]);
   }
+}
+
+/** What a case's outcome is computed from: which runs ended how, and when. */
+function runsSignature(runs: RunRow[]): string {
+  return runs.map((r) => `${r.id}:${r.status}:${r.finishedAt?.getTime() ?? ''}`).join(',');
 }
