@@ -26,6 +26,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Advisory lock id serialising migrations between processes ('loom' in ASCII). */
+const MIGRATION_LOCK = 0x6c6f6f6d;
+
 export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 export interface DatabaseOptions {
@@ -73,7 +76,16 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     db,
     driver: 'postgres',
     migrate: async () => {
-      await migratePostgres(db as never, { migrationsFolder });
+      // Processes starting side by side take turns: the lock is held on a reserved connection
+      // while the migrator works through the pool.
+      const lock = await sql.reserve();
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        await migratePostgres(db as never, { migrationsFolder });
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
+        lock.release();
+      }
     },
     ping: async () => {
       await sql`select 1`;

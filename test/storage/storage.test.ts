@@ -22,7 +22,11 @@ import {
   recoverExpiredRuns,
   renewLease,
 } from '../../src/runs/run-repository.js';
-import { openTestDatabase, type DriverName } from '../support/databases.js';
+import {
+  createTestPostgresDatabase,
+  openTestDatabase,
+  type DriverName,
+} from '../support/databases.js';
 
 async function seedCase(database: Database, tools: string[] = ['a', 'b']) {
   const caseId = randomUUID();
@@ -206,6 +210,23 @@ describe('embedded database', () => {
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrations on PostgreSQL', () => {
+  it('let several processes starting together migrate one database', async () => {
+    const created = await createTestPostgresDatabase();
+    const databases = await Promise.all(
+      [1, 2, 3, 4].map(() => openDatabase({ databaseUrl: created.url, dataDir: '', poolMax: 3 })),
+    );
+    try {
+      await Promise.all(databases.map((database) => database.migrate()));
+      const { caseId } = await seedCase(databases[3]);
+      expect((await getCase(databases[0].db, caseId))?.title).toBe('seed');
+    } finally {
+      await Promise.all(databases.map((database) => database.close()));
+      await created.drop();
     }
   });
 });
