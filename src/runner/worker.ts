@@ -96,6 +96,8 @@ export class Worker {
     if (left.length > 0) {
       // Handed back before the abort, so an aborted run no longer belongs to this worker and
       // cannot record itself as CANCELLED on its way out; watchers see it queued again.
+      // Another worker may claim it in the moment before the abort lands: the tool then runs
+      // twice briefly, but only the new owner's output and findings are written.
       const handed = await this.deps.db
         .update(toolRuns)
         .set({
