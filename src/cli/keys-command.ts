@@ -15,7 +15,8 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
-    poolMax: 1,
+    // Migrating on PostgreSQL holds a lock on one connection while it works on another.
+    poolMax: 2,
   });
   try {
     await database.migrate();

@@ -139,8 +139,9 @@ export function attachGraphqlWs(
   /** What a client may see of an error: a code always; no HTTP internals, no hints in prod. */
   function clientError(error: GraphQLError) {
     tidyError(error, production);
-    const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-    void _http;
+    // `http` carries status and headers for HTTP responses; it means nothing on a socket.
+    const extensions = { ...(error.extensions as Record<string, unknown>) };
+    delete extensions.http;
     const json = error.toJSON();
     return {
       ...json,

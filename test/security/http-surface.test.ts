@@ -78,6 +78,15 @@ describe('the HTTP surface in production', () => {
     }
   });
 
+  it('keeps /health and /metrics open without a key', async () => {
+    const health = await fetch(`${app.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    const metrics = await fetch(`${app.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('loom_rate_limited_total');
+  });
+
   it('echoes a sane X-Request-ID and replaces one that is not', async () => {
     const kept = await fetch(`${app.url}/health`, { headers: { 'x-request-id': 'abc-123.X:y' } });
     expect(kept.headers.get('x-request-id')).toBe('abc-123.X:y');
