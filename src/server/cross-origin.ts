@@ -60,26 +60,35 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
 /**
- * In production with ALLOWED_HOSTS set, the Host header must name one of them (DNS rebinding
- * defence). Entries are host names, `host:port`, or `.example.com` for a domain and its
- * subdomains.
+ * In production with ALLOWED_HOSTS set, the Host header must name one of them. Entries are host
+ * names, `host:port`, or `.example.com` for a domain and its subdomains.
+ *
+ * In development without a key the API is open to anyone who reaches it, so when it listens on
+ * loopback only loopback names are served: a page on a name rebound to 127.0.0.1 (DNS rebinding)
+ * is same-origin for the browser, and only its Host header gives it away.
  */
 export function hostAllowed(
-  config: Pick<AppConfig, 'ENVIRONMENT' | 'ALLOWED_HOSTS'>,
+  config: Pick<AppConfig, 'ENVIRONMENT' | 'ALLOWED_HOSTS' | 'HOST' | 'OSINT_API_KEY'>,
   hostHeader: string | undefined,
 ): boolean {
-  if (config.ENVIRONMENT !== 'production' || config.ALLOWED_HOSTS.length === 0) return true;
+  const production = config.ENVIRONMENT === 'production';
+  const openLoopback =
+    !production && !config.OSINT_API_KEY && ['127.0.0.1', '::1', 'localhost'].includes(config.HOST);
+  const allowed = production ? config.ALLOWED_HOSTS : openLoopback ? LOOPBACK_NAMES : [];
+  if (allowed.length === 0) return true;
   if (!hostHeader) return false;
 
   const host = hostHeader.trim().toLowerCase();
   const hostname = host.startsWith('[')
     ? host.slice(0, host.indexOf(']') + 1)
     : host.replace(/:\d+$/, '');
-  return config.ALLOWED_HOSTS.some((entry) => {
-    const allowed = entry.toLowerCase();
-    if (allowed === '*') return true;
-    if (allowed.startsWith('.')) return hostname === allowed.slice(1) || hostname.endsWith(allowed);
-    return hostname === allowed || host === allowed;
+  return allowed.some((entry) => {
+    const name = entry.toLowerCase();
+    if (name === '*') return true;
+    if (name.startsWith('.')) return hostname === name.slice(1) || hostname.endsWith(name);
+    return hostname === name || host === name;
   });
 }

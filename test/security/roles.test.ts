@@ -6,7 +6,7 @@ import type { Role } from '../../src/graphql/context.js';
 import { scriptedTool } from '../support/scripted-tool.js';
 import { collectSse, collectWs, wsClient } from '../support/subscriptions.js';
 import { startTestApp, waitFor, type TestApp } from '../support/test-app.js';
-import { codes, post, RawWs, wsCode } from './helpers.js';
+import { codes, post, rawPost, RawWs, wsCode } from './helpers.js';
 
 const BOOTSTRAP = 'bootstrap-key-for-the-role-tests-0123456789';
 
@@ -374,5 +374,18 @@ describe('API keys in development', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain('https://unpkg.com');
     expect(await page.text()).toContain('unpkg.com');
+  });
+
+  it('answers only loopback host names while open, against DNS rebinding', async () => {
+    const port = new URL(app.url).port;
+    for (const [host, status] of [
+      [`rebound.example:${port}`, 400],
+      [`localhost:${port}`, 200],
+      [`127.0.0.1:${port}`, 200],
+      [`[::1]:${port}`, 200],
+    ] as const) {
+      const reply = await rawPost(app.url, '{"query":"{ __typename }"}', { host });
+      expect(reply.status, host).toBe(status);
+    }
   });
 });
