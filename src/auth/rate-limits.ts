@@ -25,7 +25,9 @@ export interface Refusal {
 /**
  * Per-minute budgets by class and subject (`key:NAME` or `ip:ADDRESS`). With REDIS_URL every
  * process counts in the same Redis keys, so N processes share one budget; otherwise each process
- * counts in memory. When Redis fails, a per-process memory limiter takes over until it is back.
+ * counts in memory. When Redis fails, a per-process memory limiter takes over until it is back
+ * (so during an outage each process grants a full budget). The cap on open subscriptions is not
+ * here: SubscriptionTracker counts them per process.
  */
 export class RateLimits {
   private constructor(
@@ -91,6 +93,7 @@ export class RateLimits {
   }
 
   async close(): Promise<void> {
+    // quit fails only when the connection is gone already, which is what closing wants.
     if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => undefined);
   }
 }

@@ -82,6 +82,8 @@ const DEPTH_FACTOR = 1.5;
 /**
  * The cost of the operation with graphql-armor's weights, but reading `first`/`last` from the
  * variables too: armor sees only literals, so `first: $n` would otherwise count as one item.
+ * A list field without `first` counts as one item whatever page size its resolver defaults to
+ * (cases 20, findings 100, events 500): the resolvers' own caps bound those.
  */
 export function operationCost(
   operation: OperationDefinitionNode,

@@ -42,7 +42,8 @@ interface OperationArgs {
 /**
  * Runs before every execution and subscription, over HTTP, SSE and WebSocket alike: the cost
  * with variables, the caller's rate budget per operation class, then the role each root field
- * needs. A refusal ends the operation with one coded error before any resolver runs.
+ * needs. A refusal ends the operation with one coded error before any resolver runs: one root
+ * field the caller may not call refuses the whole operation, not just that field.
  */
 export function operationPolicy(deps: { limits: RateLimits; maxCost: number }): Plugin {
   const check = async (args: OperationArgs): Promise<AppError | undefined> => {
