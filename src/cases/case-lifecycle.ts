@@ -1,9 +1,12 @@
-import { and, eq, inArray, notExists, sql } from 'drizzle-orm';
+import { and, eq, inArray, notExists, sql, type SQL } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/database.js';
 import { cases, toolRuns } from '../db/schema.js';
 import type { CaseEventLog } from '../events/case-event-log.js';
+import { insertEvents } from '../events/event-repository.js';
+import type { NewCaseEvent } from '../events/event-types.js';
 import { allFindings } from '../findings/finding-repository.js';
 import type { Metrics } from '../observability/metrics.js';
 import { insertReport } from '../reports/report-repository.js';
@@ -43,14 +46,12 @@ export class CaseLifecycle {
   }
 
   async markRunning(caseId: string): Promise<void> {
-    const rows = await this.deps.db
-      .update(cases)
-      .set({ status: 'RUNNING', startedAt: sql`coalesce(${cases.startedAt}, now())` })
-      .where(and(eq(cases.id, caseId), eq(cases.status, 'QUEUED')))
-      .returning({ id: cases.id });
-    if (rows.length > 0) {
-      await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: 'RUNNING' }]);
-    }
+    await this.transition(
+      caseId,
+      { status: 'RUNNING', startedAt: sql`coalesce(${cases.startedAt}, now())` },
+      eq(cases.status, 'QUEUED'),
+      { type: 'CASE_STATUS', status: 'RUNNING' },
+    );
   }
 
   /**
@@ -62,15 +63,14 @@ export class CaseLifecycle {
     const from = options.resumeSynthesis
       ? ['QUEUED', 'RUNNING', 'SYNTHESIZING']
       : ['QUEUED', 'RUNNING'];
-    const claimed = await db
-      .update(cases)
-      .set({ status: 'SYNTHESIZING' })
-      .where(and(eq(cases.id, caseId), inArray(cases.status, from), this.noActiveRuns(caseId)))
-      .returning();
-    const caseRow = claimed[0];
+    const caseRow = await this.transition(
+      caseId,
+      { status: 'SYNTHESIZING' },
+      and(inArray(cases.status, from), this.noActiveRuns(caseId)),
+      { type: 'CASE_STATUS', status: 'SYNTHESIZING' },
+    );
     if (!caseRow) return;
 
-    await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: 'SYNTHESIZING' }]);
     const log = this.deps.log.child({ caseId });
 
     const runs = await listRuns(db, caseId);
@@ -91,25 +91,23 @@ export class CaseLifecycle {
     // running). So the runs are read again, and the final update requires that none is active;
     // otherwise the case goes back to work and is finished again, with a fresh report.
     const unchanged = runsSignature(runs) === runsSignature(await listRuns(db, caseId));
-    const done = unchanged
-      ? await db
-          .update(cases)
-          .set({
-            status: finalStatus,
-            finishedAt: sql`now()`,
-            archiveStatus: this.archiving ? 'PENDING' : null,
-          })
-          .where(
-            and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING'), this.noActiveRuns(caseId)),
-          )
-          .returning({ id: cases.id })
-      : [];
-    if (done.length === 0) {
+    const done =
+      unchanged &&
+      (await this.transition(
+        caseId,
+        {
+          status: finalStatus,
+          finishedAt: sql`now()`,
+          archiveStatus: this.archiving ? 'PENDING' : null,
+        },
+        and(eq(cases.status, 'SYNTHESIZING'), this.noActiveRuns(caseId)),
+        { type: 'CASE_STATUS', status: finalStatus },
+      ));
+    if (!done) {
       await this.reopen(caseId, log);
       return;
     }
 
-    await this.deps.events.append(caseId, [{ type: 'CASE_STATUS', status: finalStatus }]);
     this.deps.metrics.casesFinished.inc({ status: finalStatus });
     log.info({ status: finalStatus }, 'case finished');
 
@@ -120,23 +118,44 @@ export class CaseLifecycle {
 
   /** Puts a case whose runs changed during its synthesis back to work, unless another finished it. */
   private async reopen(caseId: string, log: Logger): Promise<void> {
-    const reopened = await this.deps.db
-      .update(cases)
-      .set({ status: 'QUEUED' })
-      .where(and(eq(cases.id, caseId), eq(cases.status, 'SYNTHESIZING')))
-      .returning({ id: cases.id });
-    if (reopened.length === 0) return;
-
-    await this.deps.events.append(caseId, [
+    const reopened = await this.transition(
+      caseId,
+      { status: 'QUEUED' },
+      eq(cases.status, 'SYNTHESIZING'),
       {
         type: 'CASE_STATUS',
         status: 'QUEUED',
         message: 'a run was queued again during the report',
       },
-    ]);
+    );
+    if (!reopened) return;
+
     log.info('case reopened: a run was queued again while its report was written');
     // A retried run that already ended will not come back for its case; finish it here.
     await this.finishIfDone(caseId);
+  }
+
+  /**
+   * Changes the case's status and stores the event announcing it in one transaction, so no
+   * reader ever sees the new status without its event; the event is published after commit.
+   */
+  private async transition(
+    caseId: string,
+    values: PgUpdateSetSource<typeof cases>,
+    condition: SQL | undefined,
+    event: NewCaseEvent,
+  ): Promise<CaseRow | undefined> {
+    const result = await this.deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(cases)
+        .set(values)
+        .where(and(eq(cases.id, caseId), condition))
+        .returning();
+      return row ? { row, stored: await insertEvents(tx, caseId, [event]) } : undefined;
+    });
+    if (!result) return undefined;
+    await this.deps.events.publish(result.stored);
+    return result.row;
   }
 
   private noActiveRuns(caseId: string) {

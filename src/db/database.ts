@@ -65,7 +65,8 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
 
 async function openPostgres(options: DatabaseOptions): Promise<Database> {
   const sql = postgres(options.databaseUrl!, {
-    max: options.poolMax,
+    // The migration lock holds one connection while the migrator uses another.
+    max: Math.max(2, options.poolMax),
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},
