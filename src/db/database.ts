@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 
+import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
 /** The drizzle database both drivers give; repository code is written against this alone. */
@@ -43,10 +44,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPglite(options: DatabaseOptions): Promise<Database> {
-  const dir = options.dataDir === 'memory://' ? 'memory://' : join(resolve(options.dataDir), 'pg');
-  if (dir !== 'memory://') mkdirSync(dirname(dir), { recursive: true });
+  const inMemory = options.dataDir === 'memory://';
+  const dir = inMemory ? 'memory://' : join(resolve(options.dataDir), 'pg');
+  let release = () => {};
+  if (!inMemory) {
+    mkdirSync(dirname(dir), { recursive: true });
+    release = lockDataDir(dirname(dir));
+  }
 
-  const client = await PGlite.create(dir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dir);
+  } catch (err) {
+    release();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
 
   return {
@@ -59,7 +71,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       await client.query('select 1');
     },
     poolStats: () => ({ total: 1, idle: 1 }),
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      release();
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,8 @@ async function seedCase(database: Database, tools: string[] = ['a', 'b']) {
     .values(tools.map((tool, i) => ({ id: runIds[i], caseId, tool, status: 'QUEUED' })));
   return { caseId, runIds };
 }
+
+const lockModule = resolve('src/db/data-dir-lock.ts');
 
 describe.each<DriverName>(['pglite', 'postgres'])('storage on %s', (driver) => {
   let database: Database;
@@ -227,6 +230,28 @@ describe('migrations on PostgreSQL', () => {
     } finally {
       await Promise.all(databases.map((database) => database.close()));
       await created.drop();
+    }
+  });
+});
+
+describe('embedded database lock', () => {
+  it('refuses a second opener of the same data dir while the first is open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loom-pglite-lock-'));
+    try {
+      const first = await openDatabase({ dataDir: dir, poolMax: 1 });
+      const other = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '-e', `import('${lockModule}').then((m) => m.lockDataDir('${dir}'))`],
+        { encoding: 'utf8' },
+      );
+      expect(other.status).not.toBe(0);
+      expect(other.stderr).toMatch(/in use by process \d+/);
+      await first.close();
+
+      const again = await openDatabase({ dataDir: dir, poolMax: 1 });
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
