@@ -13,6 +13,7 @@ import { getSchema } from '../graphql/schema.js';
 import { errorHygiene, markLogged, wasLogged } from './error-hygiene.js';
 import { operationLimits } from './operation-limits.js';
 import { operationPolicy } from './operation-policy.js';
+import { rejectNulBytes } from './nul-bytes.js';
 
 export interface ServerContext {
   req: IncomingMessage & { loomRequestId?: string; loomClientAddress?: string };
@@ -48,6 +49,7 @@ export function createLoomYoga(services: AppServices, deps: { limits: RateLimits
       operationMetrics(services),
       errorHygiene(config),
       operationPolicy({ limits: deps.limits, maxCost: config.MAX_COST }),
+      rejectNulBytes(),
     ],
     context: async ({ req, request, principal, wsPrincipal, wsRequestId }) => {
       const requestId = wsRequestId ?? req?.loomRequestId ?? 'unknown';
