@@ -44,7 +44,10 @@ export function toIp(raw: string): string | undefined {
       .split('.')
       .map((part) => String(Number(part)))
       .join('.');
-  if (version === 6) return new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
+  // Zone ids (fe80::1%eth0) are local to one machine and no target; isIP accepts them.
+  if (version === 6) {
+    return trimmed.includes('%') ? undefined : new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
+  }
   return undefined;
 }
 

@@ -11,12 +11,15 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const optionalUrl = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .pipe(z.url().optional())
-  .optional();
+const urlOf = (protocol: RegExp, kind: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.url({ protocol, error: `must be ${kind} URL` }).optional())
+    .optional();
+
+const optionalUrl = urlOf(/^https?$/, 'an http(s)');
 
 const list = z
   .string()
@@ -48,9 +51,9 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   ENVIRONMENT: z.enum(['development', 'production']).default('development'),
   DATA_DIR: z.string().default('./data'),
-  DATABASE_URL: optionalUrl,
+  DATABASE_URL: urlOf(/^postgres(ql)?$/, 'a postgres://'),
   DATABASE_POOL_MAX: int(10, 1, 200),
-  REDIS_URL: optionalUrl,
+  REDIS_URL: urlOf(/^rediss?$/, 'a redis://'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OSINT_API_KEY: optionalString,
   ALLOWED_ORIGINS: list,
@@ -123,10 +126,14 @@ export const configSchema = z.object({
   DNS_SERVERS: list,
   DNS_TIMEOUT_MS: int(3000, 100, 60_000),
   DNS_TRIES: int(2, 1, 10),
-  CRTSH_URL: z.url().default('https://crt.sh'),
+  CRTSH_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://crt.sh'),
   CRTSH_TIMEOUT_SECONDS: int(120, 1, 3600),
   CRTSH_MAX_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-  RDAP_URL: z.url().default('https://rdap.org'),
+  RDAP_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://rdap.org'),
   RDAP_TIMEOUT_SECONDS: int(30, 1, 600),
   TLS_CA_FILE: optionalString,
 
@@ -153,6 +160,9 @@ export const configSchema = z.object({
 
 export type AppConfig = z.infer<typeof configSchema>;
 
+/** A bootstrap admin key shorter than this is guessable; `openssl rand -base64 32` gives 44. */
+const MIN_KEY_LENGTH = 16;
+
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
@@ -172,6 +182,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = result.data;
   if (config.ENVIRONMENT === 'production' && !config.OSINT_API_KEY) {
     throw new ConfigError(['OSINT_API_KEY: required when ENVIRONMENT=production']);
+  }
+  if (config.ENVIRONMENT === 'production' && config.OSINT_API_KEY!.length < MIN_KEY_LENGTH) {
+    throw new ConfigError([
+      `OSINT_API_KEY: must be at least ${MIN_KEY_LENGTH} characters in production`,
+    ]);
   }
   return config;
 }

@@ -226,6 +226,7 @@ describe('a case from creation to report', () => {
     ],
     [{ title: 'x', target: 'example.com; rm -rf /', tools: ['quick'] }, 'target'],
     [{ title: 'x', target: '$(id)', tools: ['quick'] }, 'target'],
+    [{ title: 'x', target: 'fe80::1%eth0', tools: ['quick'] }, 'target'],
     [
       {
         title: 'x',

@@ -45,7 +45,7 @@ const oneShot = (s: Service) => s.restart === 'no';
 /** Values as compose would give them, with every required variable set to a placeholder. */
 function interpolate(value: string): string {
   return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_m, _name, op, arg) =>
-    op === '-' ? (arg as string) : 'placeholder',
+    op === '-' ? (arg as string) : 'placeholder-of-sixteen+',
   );
 }
 
@@ -148,8 +148,8 @@ describe('docker-compose.prod.yml', () => {
       ).toEqual([]);
       const config = loadConfig(env);
       expect(config.ENVIRONMENT).toBe('production');
-      expect(config.DATABASE_URL).toBe('postgres://loom:placeholder@postgres:5432/loom');
-      expect(config.REDIS_URL).toBe('redis://:placeholder@redis:6379');
+      expect(config.DATABASE_URL).toBe('postgres://loom:placeholder-of-sixteen+@postgres:5432/loom');
+      expect(config.REDIS_URL).toBe('redis://:placeholder-of-sixteen+@redis:6379');
     }
   });
 
