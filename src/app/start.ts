@@ -40,10 +40,23 @@ export async function startApp(
   // The web console comes from the server itself only in development; nginx serves it otherwise.
   const routes = config.ENVIRONMENT === 'development' ? [consoleRoute(log)] : [];
   const http = buildHttpApp(services, { health: dependencyHealth(services), routes });
-  await new Promise<void>((resolve, reject) => {
-    http.server.once('error', reject);
-    http.server.listen(config.PORT, config.HOST, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.server.once('error', reject);
+      http.server.listen(config.PORT, config.HOST, () => resolve());
+    });
+  } catch (err) {
+    // Undo what started (the worker hands its runs back) and say plainly what failed.
+    await http.close().catch(() => undefined);
+    await closeServices(services);
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(
+      `cannot listen on ${config.HOST}:${config.PORT} (${code}): check HOST and PORT`,
+      {
+        cause: err,
+      },
+    );
+  }
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ host: config.HOST, port, environment: config.ENVIRONMENT }, 'loom listening');

@@ -10,6 +10,8 @@ import { getCase, listCasesReadyToFinish } from '../cases/case-repository.js';
 import type { Db } from '../db/database.js';
 import { toolRuns } from '../db/schema.js';
 import type { CaseEventLog } from '../events/case-event-log.js';
+import { insertEvents } from '../events/event-repository.js';
+import type { CaseEventRecord } from '../events/event-types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { claimNextRun, recoverExpiredRuns, type RunRow } from '../runs/run-repository.js';
 import type { TargetKind } from '../tools/tool.js';
@@ -185,7 +187,27 @@ export class Worker {
   private async sweep(): Promise<void> {
     const { db, events, lifecycle } = this.deps;
     try {
-      for (const run of await recoverExpiredRuns(db)) {
+      // The recovery and the event announcing it commit together: a worker claiming the run
+      // again at once cannot announce RUNNING ahead of the QUEUED that precedes it.
+      const recovered = await db.transaction(async (tx) => {
+        const runs = await recoverExpiredRuns(tx as unknown as typeof db);
+        const stored: CaseEventRecord[] = [];
+        for (const run of runs) {
+          const [event] = await insertEvents(tx, run.caseId, [
+            {
+              type: 'TOOL_STATUS',
+              tool: run.tool,
+              runId: run.id,
+              status: run.status,
+              message: run.error ?? 'worker lost; run queued again',
+            },
+          ]);
+          if (event) stored.push(event);
+        }
+        return { runs, stored };
+      });
+      await events.publish(recovered.stored);
+      for (const run of recovered.runs) {
         this.log.warn(
           { runId: run.id, caseId: run.caseId, status: run.status },
           'recovered lost run',
@@ -196,15 +218,6 @@ export class Worker {
           .catch((err: unknown) =>
             this.log.warn({ err, runId: run.id }, 'cleanup of lost run failed'),
           );
-        await events.append(run.caseId, [
-          {
-            type: 'TOOL_STATUS',
-            tool: run.tool,
-            runId: run.id,
-            status: run.status,
-            message: run.error ?? 'worker lost; run queued again',
-          },
-        ]);
       }
       for (const caseId of await listCasesReadyToFinish(db, STALE_SYNTHESIS_SECONDS)) {
         await lifecycle.finishIfDone(caseId, { resumeSynthesis: true });

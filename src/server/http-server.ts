@@ -142,6 +142,8 @@ export function buildHttpApp(services: AppServices, options: HttpAppOptions = {}
       done(true);
     },
   });
+  // The WebSocket server repeats the HTTP server's errors (a port in use); start-up reports those.
+  wss.on('error', (err) => services.log.debug({ err }, 'websocket server error'));
   const ws = attachGraphqlWs(services, yoga, limits, wss);
 
   return {
