@@ -144,4 +144,10 @@ withClientOptions(
   process.exitCode = await runCancel(id, flags);
 });
 
+// A reader that goes away (`loom case list | head`) is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 await program.parseAsync(process.argv);
