@@ -226,6 +226,8 @@ describe.skipIf(!haveFixtures)('cases running every tool against its stand-in', 
         RECONNG_SSH_KEY: sshd.clientKeyPath,
         RECONNG_SSH_KNOWN_HOSTS: knownHosts,
         RECONNG_COMMAND: reconCli.program,
+        // A loaded CI machine can be slow to finish the SSH handshake.
+        RECONNG_SSH_READY_TIMEOUT_MS: '30000',
       });
     }
 
