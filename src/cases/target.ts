@@ -46,7 +46,9 @@ export function toIp(raw: string): string | undefined {
       .join('.');
   // Zone ids (fe80::1%eth0) are local to one machine and no target; isIP accepts them.
   if (version === 6) {
-    return trimmed.includes('%') ? undefined : new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
+    return trimmed.includes('%')
+      ? undefined
+      : new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
   }
   return undefined;
 }

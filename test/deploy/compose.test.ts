@@ -148,7 +148,9 @@ describe('docker-compose.prod.yml', () => {
       ).toEqual([]);
       const config = loadConfig(env);
       expect(config.ENVIRONMENT).toBe('production');
-      expect(config.DATABASE_URL).toBe('postgres://loom:placeholder-of-sixteen+@postgres:5432/loom');
+      expect(config.DATABASE_URL).toBe(
+        'postgres://loom:placeholder-of-sixteen+@postgres:5432/loom',
+      );
       expect(config.REDIS_URL).toBe('redis://:placeholder-of-sixteen+@redis:6379');
     }
   });
