@@ -20,7 +20,7 @@ import {
   type CaseResult,
   type CreatedCase,
 } from './graphql.js';
-import { startLoom, type LoomProcess } from './loom-process.js';
+import { loopbackProcessEnv, startLoom, type LoomProcess } from './loom-process.js';
 
 const CRTSH = 'crtsh/crtsh_2024_dnsname_example_com_exclude_expired.json';
 const RDAP = 'rdap/rdap_verisign_com_domain_google_2021.json';
@@ -120,14 +120,9 @@ describe.skipIf(!haveFixtures)('a worker process killed with SIGKILL mid-run', (
       },
     ]);
     env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      CRTSH_URL: `${replay.url}/crtsh/`,
+      ...loopbackProcessEnv(database.url, replay.url),
       // Long enough that only the loss of its worker can end a stalled run here.
       CRTSH_TIMEOUT_SECONDS: '300',
-      RDAP_URL: `${replay.url}/rdap`,
-      DNS_SERVERS: '127.0.0.1:9',
-      DOCKER_HOST: 'unix:///nonexistent/loom-test-docker.sock',
       RUN_LEASE_SECONDS: String(LEASE_SECONDS),
     };
     api = await startLoom('serve', { ...env, WORKERS: '0' });

@@ -159,3 +159,18 @@ function tail(logs: LogEntry[]): string {
     .map((e) => JSON.stringify(e))
     .join('\n');
 }
+
+/**
+ * Settings for a Loom process under test: the shared PostgreSQL and Redis, crt.sh and RDAP
+ * from a loopback replay server, and every other tool kept from reaching off the machine.
+ */
+export function loopbackProcessEnv(databaseUrl: string, replayUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    CRTSH_URL: `${replayUrl}/crtsh/`,
+    RDAP_URL: `${replayUrl}/rdap`,
+    DNS_SERVERS: '127.0.0.1:9',
+    DOCKER_HOST: 'unix:///nonexistent/loom-test-docker.sock',
+  };
+}

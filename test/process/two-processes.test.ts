@@ -17,7 +17,7 @@ import {
   type CreatedCase,
 } from './graphql.js';
 import { watchOverSse, watchOverWs } from './live-streams.js';
-import { startLoom, type LoomProcess } from './loom-process.js';
+import { loopbackProcessEnv, startLoom, type LoomProcess } from './loom-process.js';
 
 const CRTSH = 'crtsh/crtsh_2023_identity_example_com_edge_cases.json';
 const RDAP = 'rdap/rdap_verisign_com_domain_google_2021.json';
@@ -71,14 +71,8 @@ describe.skipIf(!haveFixtures)(
         },
       ]);
       env = {
-        DATABASE_URL: database.url,
-        REDIS_URL: 'redis://127.0.0.1:6379',
-        CRTSH_URL: `${replay.url}/crtsh/`,
+        ...loopbackProcessEnv(database.url, replay.url),
         CRTSH_TIMEOUT_SECONDS: '20',
-        RDAP_URL: `${replay.url}/rdap`,
-        // Tools this test does not use still must not reach anything outside the machine.
-        DNS_SERVERS: '127.0.0.1:9',
-        DOCKER_HOST: 'unix:///nonexistent/loom-test-docker.sock',
         RUN_LEASE_SECONDS: '5',
       };
       api = await startLoom('serve', { ...env, WORKERS: '0' });
