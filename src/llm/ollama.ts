@@ -1,7 +1,7 @@
 import type { LlmClient, LlmMessage, ProviderSettings } from './llm-client.js';
 import { clip, httpError, LlmError } from './llm-error.js';
 import { LineSplitter } from './stream-decoders.js';
-import { collectStream, getJson, joinUrl, streamText, withRetries } from './stream-request.js';
+import { chatMethods, getJson, joinUrl, streamText } from './stream-request.js';
 
 const provider = 'ollama';
 
@@ -77,20 +77,10 @@ export function createOllamaClient(settings: ProviderSettings): LlmClient {
     return { text, done: parsed.done === true };
   }
 
-  async function* chatStream(messages: LlmMessage[], opts: { signal: AbortSignal }) {
-    yield* withRetries(() => attempt(messages, opts.signal), {
-      retries: settings.retries,
-      baseDelayMs: settings.retryDelayMs,
-      signal: opts.signal,
-      log,
-    });
-  }
-
   return {
     provider,
     model,
-    chatStream,
-    chat: (messages, opts) => collectStream(chatStream(messages, opts)),
+    ...chatMethods<LlmMessage>(attempt, settings),
     async health(signal) {
       try {
         const { status, body } = await getJson(tagsUrl, {

@@ -1,7 +1,7 @@
 import type { LlmClient, LlmMessage, ProviderSettings } from './llm-client.js';
 import { clip, httpError, LlmError } from './llm-error.js';
 import { type SseEvent, SseDecoder } from './stream-decoders.js';
-import { collectStream, getJson, joinUrl, streamText, withRetries } from './stream-request.js';
+import { chatMethods, getJson, joinUrl, streamText } from './stream-request.js';
 
 const provider = 'openai';
 
@@ -101,20 +101,10 @@ export function createOpenAiClient(settings: ProviderSettings): LlmClient {
     };
   }
 
-  async function* chatStream(messages: LlmMessage[], opts: { signal: AbortSignal }) {
-    yield* withRetries(() => attempt(messages, opts.signal), {
-      retries: settings.retries,
-      baseDelayMs: settings.retryDelayMs,
-      signal: opts.signal,
-      log,
-    });
-  }
-
   return {
     provider,
     model,
-    chatStream,
-    chat: (messages, opts) => collectStream(chatStream(messages, opts)),
+    ...chatMethods<LlmMessage>(attempt, settings),
     async health(signal) {
       try {
         const { status, text, body } = await getJson(modelsUrl, {

@@ -180,6 +180,28 @@ export async function* withRetries(
   }
 }
 
+/**
+ * The `chatStream` and `chat` of a provider, from its single streaming attempt: retries before
+ * the first delta with the provider's settings, and `chat` as the collected stream.
+ */
+export function chatMethods<Message>(
+  attempt: (messages: Message[], signal: AbortSignal) => AsyncIterable<string>,
+  settings: { retries: number; retryDelayMs: number; log?: Logger },
+) {
+  const chatStream = (messages: Message[], opts: { signal: AbortSignal }) =>
+    withRetries(() => attempt(messages, opts.signal), {
+      retries: settings.retries,
+      baseDelayMs: settings.retryDelayMs,
+      signal: opts.signal,
+      log: settings.log,
+    });
+  return {
+    chatStream,
+    chat: (messages: Message[], opts: { signal: AbortSignal }) =>
+      collectStream(chatStream(messages, opts)),
+  };
+}
+
 /** Collects a stream into one string. */
 export async function collectStream(stream: AsyncIterable<string>): Promise<string> {
   let text = '';
